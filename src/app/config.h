@@ -1,0 +1,57 @@
+/*
+ * config.h - the daemon's settings, read from one INI file.
+ *
+ * Every field has a working default (config_defaults), so rtcbridge runs
+ * with no file at all. Unknown sections or keys and bad values are errors
+ * that name the file, line and key, so --check-config tells what to fix.
+ */
+#ifndef RTCB_APP_CONFIG_H
+#define RTCB_APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_LIST 16
+#define CONFIG_STR 256
+
+struct config {
+	/* [general] */
+	char log_level[16];        /* error|warn|notice|info|debug */
+	bool syslog;
+	char state_dir[CONFIG_STR];
+
+	/* [sip] */
+	char listen_addresses[CONFIG_MAX_LIST][64]; /* bind addresses; default "0.0.0.0" and "::" */
+	size_t listen_address_count;
+	uint16_t udp_port;         /* 0 disables */
+	uint16_t tcp_port;
+	uint16_t tls_port;
+	char advertised_address[64]; /* host put in Via/Record-Route; default: the receiving address */
+	char domains[CONFIG_MAX_LIST][128]; /* extra local domains */
+	size_t domain_count;
+	char realm[128];           /* empty: the request's domain */
+	char tls_cert[CONFIG_STR]; /* empty: generated self-signed into state_dir */
+	char tls_key[CONFIG_STR];
+	uint32_t max_message_size; /* bytes, stream transports */
+	uint32_t tcp_idle_timeout; /* seconds without traffic before a connection is closed */
+
+	/* [registrar] */
+	uint32_t min_expires;
+	uint32_t max_expires;
+	uint32_t default_expires;
+	uint32_t max_contacts;     /* per address of record */
+
+	/* [auth] */
+	uint32_t nonce_lifetime;   /* seconds */
+
+	/* [proxy] */
+	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */
+};
+
+void config_defaults(struct config *c);
+/* Reads `path` over the defaults. On error returns EINVAL and writes a
+ * message naming file, line and key into errbuf. */
+int config_load(struct config *c, const char *path, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * main.c - the rtcbridge daemon: command line, start-up, signals, shutdown.
+ *
+ * Start-up order: configuration, logging, state directory and store, the
+ * names we answer to (also written to the store as realms, so that
+ * rtcbridge-ctl hashes passwords for them), TLS, SIP stack and listeners,
+ * location service (restored from the store), then the event loop.
+ * SIGTERM/SIGINT stop the loop and everything is torn down in reverse;
+ * SIGHUP reloads users (they are read from the store at every
+ * authentication, so this only logs) and the log level.
+ */
+#include "app/config.h"
+#include "app/server.h"
+#include "core/localnames.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/tls.h"
+#include "registrar/location.h"
+#include "router/proxy.h"
+#include "router/router.h"
+#include "sip/auth.h"
+#include "sip/stack.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rtcbridge [options]\n"
+		"  -c, --config FILE     read settings from FILE (INI); defaults work without one\n"
+		"      --state-dir DIR   database and generated certificates (default /var/lib/rtcbridge)\n"
+		"      --check-config    check the configuration and exit\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         print the version\n");
+}
+
+struct signals {
+	struct loop_fd reg;
+	int fd;
+	struct loop *loop;
+};
+
+static void on_signal(int fd, uint32_t events, void *arg)
+{
+	struct signals *sig = arg;
+	struct signalfd_siginfo info;
+	(void)events;
+	while (read(fd, &info, sizeof(info)) == sizeof(info)) {
+		if (info.ssi_signo == SIGHUP) {
+			log_notice("SIGHUP: users are read from the store at each authentication; nothing cached to reload");
+		} else {
+			log_notice("signal %u: shutting down", info.ssi_signo);
+			loop_stop(sig->loop);
+		}
+	}
+}
+
+static void flush_store(void *arg)
+{
+	store_flush(arg);
+}
+
+static void collect_names(struct server *srv, const struct config *cfg)
+{
+	localnames_collect(&srv->names);
+	for (size_t i = 0; i < cfg->domain_count; i++)
+		localnames_add(&srv->names, cfg->domains[i]);
+	if (cfg->advertised_address[0])
+		localnames_add(&srv->names, cfg->advertised_address);
+	if (cfg->realm[0])
+		localnames_add(&srv->names, cfg->realm);
+	for (size_t i = 0; i < cfg->listen_address_count; i++) {
+		struct netaddr a;
+		if (netaddr_set_cstr(&a, cfg->listen_addresses[i], 0) == 0 && !netaddr_is_any(&a))
+			localnames_add(&srv->names, cfg->listen_addresses[i]);
+	}
+}
+
+static int start_listeners(struct server *srv, const struct config *cfg)
+{
+	struct sip_transport *t = sip_stack_transport(srv->sip);
+	struct {
+		enum sip_transport_type type;
+		uint16_t port;
+	} kinds[] = { { SIP_TRANSPORT_UDP, cfg->udp_port },
+		      { SIP_TRANSPORT_TCP, cfg->tcp_port },
+		      { SIP_TRANSPORT_TLS, cfg->tls_port } };
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (!kinds[k].port)
+			continue;
+		for (size_t i = 0; i < cfg->listen_address_count; i++) {
+			struct netaddr addr;
+			if (netaddr_set_cstr(&addr, cfg->listen_addresses[i], kinds[k].port)) {
+				log_error("listen address '%s' is not an IP address", cfg->listen_addresses[i]);
+				return EINVAL;
+			}
+			int err = sip_transport_listen(t, kinds[k].type, &addr);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *state_dir = NULL;
+	bool check_only = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 's': state_dir = optarg; break;
+		case 'k': check_only = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("rtcbridge %s\n", RTCBRIDGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rtcbridge: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	static struct config cfg;
+	char errbuf[512];
+	config_defaults(&cfg);
+	if (config_path && config_load(&cfg, config_path, errbuf, sizeof(errbuf))) {
+		fprintf(stderr, "rtcbridge: %s\n", errbuf);
+		return 1;
+	}
+	if (state_dir && snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", state_dir) >= (int)sizeof(cfg.state_dir)) {
+		fprintf(stderr, "rtcbridge: --state-dir is too long\n");
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	log_setup((enum log_level)log_level_parse(cfg.log_level), cfg.syslog, "rtcbridge");
+
+	static struct server srv;
+	int err = 0;
+	srv.config = &cfg;
+	struct signals sig = { .fd = -1 };
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((err = loop_create(&srv.loop)))
+		goto out;
+	if ((err = store_open(&srv.store, cfg.state_dir))) {
+		log_error("cannot open the store in %s: %s", cfg.state_dir, strerror(err));
+		goto out;
+	}
+	collect_names(&srv, &cfg);
+	{
+		const char *realms[LOCALNAMES_MAX];
+		for (size_t i = 0; i < srv.names.count; i++)
+			realms[i] = srv.names.names[i];
+		store_realms_set(srv.store, realms, srv.names.count);
+	}
+	if (cfg.tls_port && (err = tls_ctx_create(&srv.tls, cfg.tls_cert, cfg.tls_key, cfg.state_dir)))
+		goto out;
+
+	struct sip_transport_settings settings = {
+		.max_message_size = cfg.max_message_size,
+		.idle_timeout_s = cfg.tcp_idle_timeout,
+		.tls = srv.tls ? tls_ctx_ssl(srv.tls) : NULL,
+	};
+	struct sip_stack_handlers handlers = {
+		.request = router_handle_request,
+		.stray_response = proxy_stray_response,
+		.arg = &srv,
+	};
+	if ((err = sip_stack_create(&srv.sip, srv.loop, &settings, &handlers)))
+		goto out;
+	if ((err = auth_nonces_create(&srv.nonces, srv.loop, cfg.nonce_lifetime)))
+		goto out;
+	if ((err = location_create(&srv.location, srv.loop, srv.store)))
+		goto out;
+	if ((err = start_listeners(&srv, &cfg)))
+		goto out;
+	location_load(srv.location);
+	loop_hook_add(srv.loop, flush_store, srv.store);
+
+	sig.loop = srv.loop;
+	sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig.fd < 0 || loop_fd_add(srv.loop, &sig.reg, sig.fd, EPOLLIN, on_signal, &sig)) {
+		err = errno ? errno : EIO;
+		goto out;
+	}
+	log_notice("rtcbridge %s ready (state in %s)", RTCBRIDGE_VERSION, cfg.state_dir);
+	err = loop_run(srv.loop);
+	store_flush(srv.store);
+
+out:
+	if (err)
+		log_error("rtcbridge stopped: %s", strerror(err));
+	if (sig.fd >= 0) {
+		loop_fd_del(srv.loop, &sig.reg);
+		close(sig.fd);
+	}
+	location_destroy(srv.location);
+	sip_stack_destroy(srv.sip);
+	auth_nonces_destroy(srv.nonces);
+	tls_ctx_free(srv.tls);
+	if (srv.store)
+		store_flush(srv.store);
+	store_close(srv.store);
+	loop_destroy(srv.loop);
+	return err ? 1 : 0;
+}

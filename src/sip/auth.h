@@ -1,0 +1,82 @@
+/*
+ * auth.h - HTTP Digest authentication for SIP (RFC 3261 22, RFC 7616,
+ * RFC 8760): challenges, credential parsing, verification, nonce lifetime
+ * and nonce-count replay protection.
+ *
+ * Challenges offer MD5 first and SHA-256 second: most SIP clients (SIPp,
+ * SIP.js, JsSIP, phones) take the first challenge and support only MD5,
+ * while RFC 8760 clients pick the strongest they know.
+ *
+ * Nonces are random, kept in a table owned by one thread with the time they
+ * were issued and the highest nonce-count seen. A nonce older than the
+ * lifetime, or unknown (for example after a restart), verifies as STALE so
+ * the client retries with a fresh one without asking the user again. A
+ * nonce-count that is not higher than the last one accepted is a replay and
+ * fails.
+ *
+ * Stored secrets are HA1 values (hex of H(user:realm:password)); passwords
+ * are never stored or logged.
+ */
+#ifndef RTCB_SIP_AUTH_H
+#define RTCB_SIP_AUTH_H
+
+#include "core/mbuf.h"
+#include "core/slice.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+
+enum auth_algorithm { AUTH_ALG_MD5 = 0, AUTH_ALG_SHA256, AUTH_ALG_COUNT };
+
+/* Hex HA1/response buffer size: SHA-256 hex (64) + NUL. */
+#define AUTH_HEX_SIZE 65
+
+struct auth_credentials {
+	struct slice username, realm, nonce, uri, response, cnonce, nc, qop, opaque;
+	struct slice algorithm; /* as received, empty when absent (= MD5) */
+	enum auth_algorithm algorithm_id;
+};
+
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_STALE,   /* right password, old or unknown nonce: challenge again with stale=true */
+	AUTH_FAILED,  /* wrong response or replayed nonce-count */
+};
+
+struct auth_nonces;
+
+int auth_nonces_create(struct auth_nonces **np, struct loop *loop, unsigned lifetime_s);
+void auth_nonces_destroy(struct auth_nonces *n);
+
+/*
+ * Append the challenge headers, one per algorithm (MD5 first), each
+ * "<header_name>: Digest realm=\"..\", nonce=\"..\", algorithm=..,
+ * qop=\"auth\"[, stale=true]\r\n". header_name is "WWW-Authenticate" or
+ * "Proxy-Authenticate".
+ */
+int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *header_name,
+			 struct slice realm, bool stale);
+
+/* Parse "Digest username=.., realm=.., ..." (case-insensitive scheme and
+ * parameter names, quoted or token values). EINVAL when not Digest or
+ * username/realm/nonce/uri/response is missing; ENOTSUP for an unknown
+ * algorithm. */
+int auth_credentials_parse(struct slice header_value, struct auth_credentials *c);
+
+/* Check a response against the stored HA1 for its algorithm (hex). */
+enum auth_result auth_verify(struct auth_nonces *n, const struct auth_credentials *c,
+			     struct slice method, const char *ha1_hex);
+
+/* Do the same amount of work as auth_verify for a user that does not exist,
+ * so timing does not tell unknown users from wrong passwords. */
+void auth_verify_dummy(const struct auth_credentials *c, struct slice method);
+
+/* hex(H(user:realm:password)) into out[AUTH_HEX_SIZE]. */
+void auth_ha1(enum auth_algorithm alg, const char *user, const char *realm,
+	      const char *password, char out[AUTH_HEX_SIZE]);
+
+const char *auth_algorithm_name(enum auth_algorithm alg); /* "MD5", "SHA-256" */
+
+#endif

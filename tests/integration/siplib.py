@@ -1,0 +1,499 @@
+"""siplib.py - a tiny SIP client for the integration tests (Python stdlib only).
+
+It builds requests, sends them over UDP or TCP to a loopback address, reads
+responses with a deadline, parses them just enough to assert on (start line,
+headers, body) and answers Digest challenges. It is deliberately independent
+of rtcbridge's own parser: the tests must not share its bugs.
+
+Used by lib.sh to wait until the daemon answers (`python3 siplib.py ping`),
+by test_torture.py and by test_auth.py.
+"""
+
+import hashlib
+import os
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import ssl
+import string
+import subprocess
+import sys
+import tempfile
+import time
+
+COMPACT = {
+    "i": "call-id", "m": "contact", "e": "content-encoding", "l": "content-length",
+    "c": "content-type", "f": "from", "s": "subject", "k": "supported", "t": "to",
+    "v": "via", "r": "refer-to", "b": "referred-by", "o": "event", "u": "allow-events",
+}
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def token(n=10):
+    return "".join(random.choice(string.ascii_lowercase + string.digits) for _ in range(n))
+
+
+def check_loopback(host):
+    """Tests only ever talk to loopback; refuse anything else loudly."""
+    if host not in LOOPBACK and not host.startswith("127."):
+        raise ValueError("refusing to send to non-loopback address %r" % host)
+
+
+class Message:
+    """A parsed SIP message: start line, (lower-case name, value) headers, body."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, body = raw.partition(b"\n\n")
+        self.body = body
+        lines = re.split(rb"\r?\n", head)
+        self.start = lines[0].decode("utf-8", "replace")
+        self.headers = []
+        for line in lines[1:]:
+            if line[:1] in (b" ", b"\t") and self.headers:  # folded continuation
+                name, value = self.headers[-1]
+                self.headers[-1] = (name, value + " " + line.strip().decode("utf-8", "replace"))
+                continue
+            name, colon, value = line.partition(b":")
+            if not colon:
+                continue
+            name = name.strip().decode("utf-8", "replace").lower()
+            name = COMPACT.get(name, name)
+            self.headers.append((name, value.strip().decode("utf-8", "replace")))
+        self.status = None
+        self.reason = ""
+        self.method = None
+        m = re.match(r"SIP/2\.0 (\d{3})(?: (.*))?$", self.start)
+        if m:
+            self.status = int(m.group(1))
+            self.reason = m.group(2) or ""
+        else:
+            self.method = self.start.split(" ", 1)[0]
+
+    def get(self, name, default=None):
+        name = COMPACT.get(name.lower(), name.lower())
+        for n, v in self.headers:
+            if n == name:
+                return v
+        return default
+
+    def get_all(self, name):
+        name = COMPACT.get(name.lower(), name.lower())
+        return [v for n, v in self.headers if n == name]
+
+    @property
+    def call_id(self):
+        return self.get("call-id", "")
+
+    @property
+    def cseq_method(self):
+        parts = self.get("cseq", "").split()
+        return parts[1] if len(parts) > 1 else ""
+
+    def __repr__(self):
+        return "<%s>" % self.start
+
+
+def split_stream(buf):
+    """Split complete messages off a TCP byte buffer using Content-Length.
+
+    Returns (messages, rest). A message without Content-Length counts as
+    having no body, as RFC 3261 18.3 requires for stream transports."""
+    out = []
+    while True:
+        # Skip keep-alive CRLFs between messages.
+        stripped = buf.lstrip(b"\r\n")
+        buf = stripped
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return out, buf
+        head = buf[:end]
+        m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", head)
+        length = int(m.group(1)) if m else 0
+        total = end + 4 + length
+        if len(buf) < total:
+            return out, buf
+        out.append(Message(buf[:total]))
+        buf = buf[total:]
+
+
+class Connection:
+    """One UDP socket or one TCP connection to the server, with deadlines."""
+
+    def __init__(self, transport, host, port, local_port=0, bind_host=None, connect_timeout=2.0):
+        check_loopback(host)
+        self.transport = transport.lower()
+        self.host = host
+        self.port = port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        kind = socket.SOCK_DGRAM if self.transport == "udp" else socket.SOCK_STREAM
+        self.sock = socket.socket(family, kind)
+        if local_port or bind_host or self.transport == "udp":
+            # UDP: bind now so that the Via can name the real local port.
+            self.sock.bind((bind_host or host, local_port))
+        if self.transport in ("tcp", "tls"):
+            self.sock.settimeout(connect_timeout)
+            self.sock.connect((host, port))
+        if self.transport == "tls":
+            # Test peer: the daemon's certificate is self-signed, not verified.
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=host)
+            self.tls_version = self.sock.version()
+        self.sock.setblocking(False)
+        self.buf = b""
+        self.closed_by_peer = False
+        self.local_host, self.local_port = self.sock.getsockname()[:2]
+
+    def send(self, data):
+        if self.transport == "udp":
+            self.sock.sendto(data, (self.host, self.port))
+        else:
+            self.sock.setblocking(True)
+            self.sock.settimeout(2.0)
+            self.sock.sendall(data)
+            self.sock.setblocking(False)
+
+    def receive(self, timeout):
+        """Messages that arrive within timeout seconds (may be empty). For TCP
+        sets closed_by_peer when the server closes the connection."""
+        deadline = time.monotonic() + timeout
+        msgs = []
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return msgs
+            pending = self.transport == "tls" and self.sock.pending() > 0
+            ready = pending or select.select([self.sock], [], [], left)[0]
+            if not ready:
+                return msgs
+            if self.transport == "udp":
+                try:
+                    data, _ = self.sock.recvfrom(65536)
+                except (BlockingIOError, ConnectionRefusedError):
+                    continue
+                msgs.append(Message(data))
+            else:
+                try:
+                    data = self.sock.recv(65536)
+                except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    continue
+                except ConnectionResetError:
+                    data = b""
+                if not data:
+                    self.closed_by_peer = True
+                    got, self.buf = split_stream(self.buf)
+                    return msgs + got
+                got, self.buf = split_stream(self.buf + data)
+                msgs.extend(got)
+
+    def wait_final(self, timeout, match=None):
+        """All messages until a final (>= 200) response that satisfies match
+        arrives or timeout passes. Returns (final or None, all messages)."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            for m in self.receive(min(0.1, max(0.0, deadline - time.monotonic()))):
+                seen.append(m)
+                if m.status is not None and m.status >= 200 and (match is None or match(m)):
+                    return m, seen
+            if self.closed_by_peer:
+                break
+        return None, seen
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def via_host(conn):
+    h = conn.local_host
+    return "[%s]" % h if ":" in h else h
+
+
+def build_request(conn, method, ruri, from_uri, to_uri=None, call_id=None, cseq=1,
+                  branch=None, from_tag=None, to_tag=None, headers=(), body=b"",
+                  contact=None, expires=None):
+    """A well-formed request whose Via names the connection's local address."""
+    transport = conn.transport.upper()
+    branch = branch or "z9hG4bK-" + token(12)
+    from_tag = from_tag or token(8)
+    call_id = call_id or token(16) + "@siplib"
+    to_uri = to_uri or from_uri
+    lines = [
+        "%s %s SIP/2.0" % (method, ruri),
+        "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (transport, via_host(conn), conn.local_port, branch),
+        "Max-Forwards: 70",
+        "From: <%s>;tag=%s" % (from_uri, from_tag),
+        "To: <%s>%s" % (to_uri, ";tag=" + to_tag if to_tag else ""),
+        "Call-ID: %s" % call_id,
+        "CSeq: %d %s" % (cseq, method),
+        "User-Agent: rtcbridge-tests/siplib",
+    ]
+    if contact is not None:
+        lines.append("Contact: %s" % contact)
+    if expires is not None:
+        lines.append("Expires: %d" % expires)
+    lines.extend(headers)
+    if isinstance(body, str):
+        body = body.encode()
+    lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def parse_challenge(value):
+    """Parameters of a 'Digest k=v, k="v"' challenge, names lower-cased."""
+    scheme, _, rest = value.strip().partition(" ")
+    params = {"scheme": scheme}
+    for m in re.finditer(r'([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]+)', rest):
+        v = m.group(2)
+        if v.startswith('"'):
+            v = v[1:-1]
+        params[m.group(1).lower()] = v
+    return params
+
+
+def digest_authorization(challenge, method, uri, user, password, nc=1, cnonce=None):
+    """The Authorization/Proxy-Authorization value answering a challenge
+    (MD5 or SHA-256, qop=auth when offered)."""
+    c = parse_challenge(challenge)
+    alg = c.get("algorithm", "MD5")
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[alg.upper()]
+
+    def H(s):
+        return h(s.encode()).hexdigest()
+
+    ha1 = H("%s:%s:%s" % (user, c["realm"], password))
+    ha2 = H("%s:%s" % (method, uri))
+    parts = ['Digest username="%s"' % user, 'realm="%s"' % c["realm"], 'nonce="%s"' % c["nonce"],
+             'uri="%s"' % uri]
+    if "qop" in c and "auth" in [q.strip() for q in c["qop"].split(",")]:
+        cnonce = cnonce or token(16)
+        ncs = "%08x" % nc
+        resp = H("%s:%s:%s:%s:auth:%s" % (ha1, c["nonce"], ncs, cnonce, ha2))
+        parts += ['response="%s"' % resp, "qop=auth", "nc=%s" % ncs, 'cnonce="%s"' % cnonce]
+    else:
+        parts.append('response="%s"' % H("%s:%s:%s" % (ha1, c["nonce"], ha2)))
+    parts.append("algorithm=%s" % alg)
+    if "opaque" in c:
+        parts.append('opaque="%s"' % c["opaque"])
+    return ", ".join(parts)
+
+
+def ping(host, port, transport="udp", timeout=1.0):
+    """Send OPTIONS sip:host:port; return the final response or None."""
+    hostpart = "[%s]" % host if ":" in host else host
+    try:
+        conn = Connection(transport, host, port)
+    except OSError:
+        return None
+    try:
+        uri = "sip:%s:%d" % (hostpart, port)
+        req = build_request(conn, "OPTIONS", uri, "sip:ping@%s" % hostpart, to_uri=uri,
+                            headers=["Accept: application/sdp"])
+        call_id = Message(req).call_id
+        conn.send(req)
+        final, _ = conn.wait_final(timeout, match=lambda m: m.call_id == call_id)
+        return final
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
+# ---- the daemon under test (mirrors lib.sh for Python tests) ----------------
+
+SIP_PORT = 25060
+TLS_PORT = 25061
+
+
+def write_config(path, state_dir, domains=(), nonce_lifetime=300, tcp_idle_timeout=30,
+                 log_level="debug", extra=""):
+    with open(path, "w") as f:
+        f.write("""; written by tests/integration/siplib.py
+[general]
+log_level = %s
+syslog = no
+state_dir = %s
+
+[sip]
+listen = 127.0.0.1, ::1
+udp_port = %d
+tcp_port = %d
+tls_port = %d
+domains = %s
+max_message_size = 65535
+tcp_idle_timeout = %d
+
+[registrar]
+min_expires = 1
+max_expires = 3600
+default_expires = 3600
+max_contacts = 10
+
+[auth]
+nonce_lifetime = %d
+
+[proxy]
+invite_timeout = 30
+%s""" % (log_level, state_dir, SIP_PORT, SIP_PORT, TLS_PORT, ", ".join(domains),
+         tcp_idle_timeout, nonce_lifetime, extra))
+
+
+class Daemon:
+    """Start build/rtcbridge on a temporary state directory, wait until it
+    answers OPTIONS (10 s at most), stop it with SIGTERM (it must exit with
+    status 0 within 5 s). The log is printed when the test failed."""
+
+    def __init__(self, build, name, **config):
+        self.build = os.path.abspath(build)
+        self.binary = os.path.join(self.build, "rtcbridge")
+        self.ctl_binary = os.path.join(self.build, "rtcbridge-ctl")
+        for b in (self.binary, self.ctl_binary):
+            if not os.access(b, os.X_OK):
+                raise SystemExit("%s is missing: run 'make' first" % b)
+        self.tmp = tempfile.mkdtemp(prefix="rtcbridge-%s." % name)
+        self.state = os.path.join(self.tmp, "state")
+        os.makedirs(self.state)
+        self.conf = os.path.join(self.tmp, "rtcbridge.conf")
+        self.log_path = os.path.join(self.tmp, "rtcbridge.log")
+        write_config(self.conf, self.state, **config)
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "--state-dir", self.state],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("rtcbridge exited during start-up with status %d"
+                                     % self.proc.returncode)
+            r = ping("127.0.0.1", SIP_PORT)
+            if r is not None and r.status == 200:
+                return
+            time.sleep(0.2)
+        raise AssertionError("rtcbridge did not answer OPTIONS within 10 s")
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def ctl(self, *args):
+        return subprocess.run([self.ctl_binary, "--state-dir", self.state] + list(args),
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=20)
+
+    def stop(self):
+        """SIGTERM; returns an error text or None."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        if proc.poll() is not None:
+            return "rtcbridge had exited before it was stopped (status %d)" % proc.returncode
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return "rtcbridge still running 5 s after SIGTERM"
+        if rc != 0:
+            return "rtcbridge exited with status %d after SIGTERM" % rc
+        return None
+
+    def dump_log(self, lines=300):
+        try:
+            with open(self.log_path, "rb") as f:
+                data = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return
+        print("----- rtcbridge log (last %d lines of %s) -----" % (lines, self.log_path))
+        for line in data[-lines:]:
+            print("  " + line)
+
+    def cleanup(self, failed):
+        if failed:
+            self.dump_log()
+        if failed and not os.environ.get("CI") or os.environ.get("KEEP_TMP") == "1":
+            print("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Checks:
+    """Counts checks; each prints one line. A test ends with finish()."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = []
+
+    def check(self, what, ok, detail=""):
+        if ok:
+            self.passed += 1
+            if os.environ.get("VERBOSE"):
+                print("[%s] ok   %s" % (self.name, what))
+        else:
+            self.failed.append(what)
+            print("[%s] FAIL %s%s" % (self.name, what, (": " + detail) if detail else ""))
+        return ok
+
+    def summary(self):
+        total = self.passed + len(self.failed)
+        if self.failed:
+            print("[%s] %d of %d checks failed" % (self.name, len(self.failed), total))
+        else:
+            print("[%s] all %d checks passed" % (self.name, total))
+        return not self.failed
+
+
+def shared_dir(top):
+    env = os.environ.get("RTCBRIDGE_SHARED")
+    if env:
+        return env
+    try:
+        repo = subprocess.run(["git", "-C", top, "rev-parse", "--show-toplevel"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        repo = ""
+    return os.path.join(repo or top, "..", "shared")
+
+
+def main(argv):
+    import argparse
+    p = argparse.ArgumentParser(description="tiny SIP client for rtcbridge tests")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("ping", help="OPTIONS until 200 or the deadline")
+    q.add_argument("--host", default="127.0.0.1")
+    q.add_argument("--port", type=int, default=25060)
+    q.add_argument("--transport", default="udp", choices=["udp", "tcp", "tls"])
+    q.add_argument("--wait", type=float, default=0.0,
+                   help="keep trying for this many seconds (0: one try)")
+    args = p.parse_args(argv)
+    if args.cmd == "ping":
+        deadline = time.monotonic() + args.wait
+        while True:
+            r = ping(args.host, args.port, args.transport)
+            if r is not None and r.status == 200:
+                print("ping: %s" % r.start)
+                return 0
+            if time.monotonic() >= deadline:
+                print("ping: no 200 from %s:%d/%s (last: %s)" %
+                      (args.host, args.port, args.transport, r.start if r else "no answer"),
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
