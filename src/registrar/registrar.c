@@ -26,38 +26,6 @@
 
 #define MAX_CONTACTS_PER_REQUEST 32
 
-static const char *const supported_options[] = { "path", "outbound", NULL };
-
-static bool option_supported(struct slice tag)
-{
-	for (const char *const *o = supported_options; *o; o++)
-		if (slice_eq_cstr_case(tag, *o))
-			return true;
-	return false;
-}
-
-/* 420 with Unsupported listing unknown Require options; true if sent. */
-static bool check_require(struct sip_strans *st, const struct sip_msg *req)
-{
-	struct sip_value_iter it;
-	struct slice tag;
-	struct mbuf unsupported;
-	mbuf_init(&unsupported);
-	sip_value_iter_init(&it, req, SIP_HDR_REQUIRE);
-	while (sip_value_iter_next(&it, &tag)) {
-		if (option_supported(tag))
-			continue;
-		mbuf_append_str(&unsupported, unsupported.len ? ", " : "Unsupported: ");
-		mbuf_append_slice(&unsupported, tag);
-	}
-	if (!unsupported.len)
-		return false;
-	mbuf_append_str(&unsupported, "\r\n");
-	sip_strans_reply(st, 420, NULL, unsupported.data, SLICE_NULL, SLICE_NULL);
-	mbuf_free(&unsupported);
-	return true;
-}
-
 struct contact_entry {
 	struct sip_addr addr;
 	uint32_t expires;
@@ -155,7 +123,7 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 	size_t count = 0;
 	bool wildcard = false;
 
-	if (check_require(st, req))
+	if (sip_strans_refuse_extensions(st, SIP_HDR_REQUIRE))
 		return;
 	if (!aor_of(req, aor_buf, sizeof(aor_buf), &aor)) {
 		/* Authenticate first so this answer says nothing about users. */

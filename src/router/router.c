@@ -137,44 +137,16 @@ static void handle_cancel(struct server *srv, struct sip_msg *req)
 	mem_deref(st);
 }
 
-static const char *const proxy_options[] = { "path", "outbound", NULL };
-
-/* 420 when Proxy-Require (or, for us as UAS, Require) names an unknown option. */
-static bool check_extensions(struct sip_strans *st, const struct sip_msg *req, enum sip_header_id id)
-{
-	struct sip_value_iter it;
-	struct slice tag;
-	struct mbuf unsupported;
-	mbuf_init(&unsupported);
-	sip_value_iter_init(&it, req, id);
-	while (sip_value_iter_next(&it, &tag)) {
-		bool known = false;
-		for (const char *const *o = proxy_options; *o; o++)
-			known |= slice_eq_cstr_case(tag, *o);
-		if (known)
-			continue;
-		mbuf_append_str(&unsupported, unsupported.len ? ", " : "Unsupported: ");
-		mbuf_append_slice(&unsupported, tag);
-	}
-	bool refused = unsupported.len > 0;
-	if (refused) {
-		mbuf_append_str(&unsupported, "\r\n");
-		sip_strans_reply(st, 420, NULL, unsupported.data, SLICE_NULL, SLICE_NULL);
-	}
-	mbuf_free(&unsupported);
-	return refused;
-}
-
 static void handle_for_server(struct server *srv, struct sip_strans *st, const struct sip_msg *req)
 {
 	(void)srv;
-	if (check_extensions(st, req, SIP_HDR_REQUIRE))
+	if (sip_strans_refuse_extensions(st, SIP_HDR_REQUIRE))
 		return;
 	switch (req->method_id) {
 	case SIP_METHOD_OPTIONS:
 		sip_strans_reply(st, 200, NULL,
 				 "Allow: " ALLOWED_METHODS "\r\nAccept: application/sdp\r\n"
-				 "Supported: path, outbound\r\n",
+				 "Supported: " SIP_SUPPORTED_OPTIONS "\r\n",
 				 SLICE_NULL, SLICE_NULL);
 		return;
 	case SIP_METHOD_UNKNOWN:
@@ -264,7 +236,7 @@ void router_handle_request(struct sip_stack *s, struct sip_msg *req, void *arg)
 								   : "Relaying forbidden");
 		else if (req->max_forwards == 0)
 			reply(st, 483, NULL);
-		else if (!check_extensions(st, req, SIP_HDR_PROXY_REQUIRE)) {
+		else if (!sip_strans_refuse_extensions(st, SIP_HDR_PROXY_REQUIRE)) {
 			if (route_hop(srv, req, consumed, &our_last, &hop))
 				reply(st, 404, "Cannot reach the next hop");
 			else
@@ -278,7 +250,7 @@ void router_handle_request(struct sip_stack *s, struct sip_msg *req, void *arg)
 		handle_for_server(srv, st, req);
 	} else if (req->max_forwards == 0) {
 		reply(st, 483, NULL);
-	} else if (!check_extensions(st, req, SIP_HDR_PROXY_REQUIRE)) {
+	} else if (!sip_strans_refuse_extensions(st, SIP_HDR_PROXY_REQUIRE)) {
 		route_to_user(srv, st, req);
 	}
 	mem_deref(st);

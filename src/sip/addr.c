@@ -246,33 +246,10 @@ int sip_via_parse(struct slice value, struct sip_via *via)
 	if (via->transport.len == 0)
 		return EINVAL;
 
-	const char *host_start = p;
-	if (p < end && *p == '[') {
-		const char *close = memchr(p, ']', (size_t)(end - p));
-		if (!close)
-			return EINVAL;
-		p = close + 1;
-	} else {
-		while (p < end && (sip_is_alnum(*p) || *p == '-' || *p == '.' || *p == '_'))
-			p++;
-	}
-	via->host = slice_make(host_start, (size_t)(p - host_start));
-	if (via->host.len == 0)
-		return EINVAL;
-	if (via->host.p[0] == '[' && !netaddr_is_ip_literal(via->host))
+	p = sip_hostport_parse(p, end, &via->host, &via->port);
+	if (!p)
 		return EINVAL;
 	p = skip_lws(p, end);
-	if (p < end && *p == ':') {
-		p = skip_lws(p + 1, end);
-		const char *port_start = p;
-		uint32_t port;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		if (slice_to_u32(slice_make(port_start, (size_t)(p - port_start)), &port) ||
-		    port > 65535 || port == 0)
-			return EINVAL;
-		via->port = (uint16_t)port;
-	}
 	via->params = slice_make(p, (size_t)(end - p));
 	if (params_scan(via->params, NULL, NULL, NULL))
 		return EINVAL;

@@ -1,10 +1,14 @@
 /*
- * charclass.h - RFC 3261 character classes used by the SIP parsers.
+ * charclass.h - RFC 3261 character classes and the grammar pieces that the
+ * SIP parsers (uri.c, addr.c, parse.c) share.
  */
 #ifndef RTCB_SIP_CHARCLASS_H
 #define RTCB_SIP_CHARCLASS_H
 
+#include "core/slice.h"
+
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 static inline bool sip_is_alnum(char c)
@@ -39,5 +43,10 @@ static inline bool sip_is_lws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
+
+/* hostport = host [ ":" port ] (LWS allowed around ':' as in Via).
+ * Host is an IPv6 reference (checked with inet_pton), IPv4 or hostname.
+ * Returns the position after it, or NULL when malformed. */
+const char *sip_hostport_parse(const char *p, const char *end, struct slice *host, uint16_t *port);
 
 #endif

@@ -67,6 +67,11 @@ int sip_strans_reply(struct sip_strans *st, uint16_t status, const char *reason,
 /* Send a response built elsewhere (a proxy forwarding a response). */
 int sip_strans_send(struct sip_strans *st, uint16_t status, struct slice response);
 const struct sip_msg *sip_strans_request(const struct sip_strans *st);
+/* Option tags we implement (Supported:, Require:, Proxy-Require:). */
+#define SIP_SUPPORTED_OPTIONS "path, outbound"
+/* 420 Bad Extension listing the request's option tags in this header
+ * (Require or Proxy-Require) that we do not implement; true if sent. */
+bool sip_strans_refuse_extensions(struct sip_strans *st, enum sip_header_id id);
 bool sip_strans_has_final(const struct sip_strans *st);
 /* The To-tag this transaction puts in its own responses. */
 const char *sip_strans_to_tag(const struct sip_strans *st);

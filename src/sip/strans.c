@@ -201,6 +201,38 @@ void strans_receive(struct sip_strans *st, struct sip_msg *req)
 		send_last(st);
 }
 
+static bool option_supported(struct slice tag)
+{
+	struct slice rest = SLICE_LIT(SIP_SUPPORTED_OPTIONS), known;
+	while (sip_value_next(&rest, &known))
+		if (slice_eq_case(tag, known))
+			return true;
+	return false;
+}
+
+bool sip_strans_refuse_extensions(struct sip_strans *st, enum sip_header_id id)
+{
+	struct sip_value_iter it;
+	struct slice tag;
+	struct mbuf unsupported;
+	mbuf_init(&unsupported);
+	sip_value_iter_init(&it, st->request, id);
+	while (sip_value_iter_next(&it, &tag)) {
+		if (option_supported(tag))
+			continue;
+		mbuf_append_str(&unsupported, unsupported.len ? ", " : "Unsupported: ");
+		mbuf_append_slice(&unsupported, tag);
+	}
+	bool refused = unsupported.len > 0;
+	if (refused) {
+		mbuf_append_str(&unsupported, "\r\n");
+		sip_strans_reply(st, 420, NULL, mbuf_failed(&unsupported) ? NULL : unsupported.data,
+				 SLICE_NULL, SLICE_NULL);
+	}
+	mbuf_free(&unsupported);
+	return refused;
+}
+
 const struct sip_msg *sip_strans_request(const struct sip_strans *st)
 {
 	return st->request;

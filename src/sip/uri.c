@@ -116,6 +116,41 @@ static bool host_valid(struct slice host)
 	return true;
 }
 
+const char *sip_hostport_parse(const char *p, const char *end, struct slice *host, uint16_t *port)
+{
+	const char *host_start = p;
+	*port = 0;
+	if (p < end && *p == '[') {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+		if (!close)
+			return NULL;
+		p = close + 1;
+	} else {
+		while (p < end && (is_hostname_char(*p)))
+			p++;
+	}
+	*host = slice_make(host_start, (size_t)(p - host_start));
+	if (!host_valid(*host))
+		return NULL;
+	const char *after_host = p;
+	while (p < end && sip_is_lws(*p))
+		p++;
+	if (p >= end || *p != ':')
+		return after_host;
+	p++;
+	while (p < end && sip_is_lws(*p))
+		p++;
+	const char *port_start = p;
+	uint32_t value;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	if (slice_to_u32(slice_make(port_start, (size_t)(p - port_start)), &value) || value == 0 ||
+	    value > 65535)
+		return NULL;
+	*port = (uint16_t)value;
+	return p;
+}
+
 static int parse_sip_hier(struct slice rest, struct sip_uri *uri)
 {
 	const char *p = rest.p, *end = rest.p + rest.len;
@@ -138,31 +173,9 @@ static int parse_sip_hier(struct slice rest, struct sip_uri *uri)
 		p = at + 1;
 	}
 
-	/* host: IPv6 reference or hostname/IPv4 */
-	const char *host_start = p;
-	if (p < end && *p == '[') {
-		const char *close = memchr(p, ']', (size_t)(end - p));
-		if (!close)
-			return EINVAL;
-		p = close + 1;
-	} else {
-		while (p < end && *p != ':' && *p != ';' && *p != '?')
-			p++;
-	}
-	uri->host = slice_make(host_start, (size_t)(p - host_start));
-	if (!host_valid(uri->host))
+	p = sip_hostport_parse(p, end, &uri->host, &uri->port);
+	if (!p)
 		return EINVAL;
-
-	if (p < end && *p == ':') {
-		const char *port_start = ++p;
-		uint32_t port;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-		if (slice_to_u32(slice_make(port_start, (size_t)(p - port_start)), &port) ||
-		    port > 65535)
-			return EINVAL;
-		uri->port = (uint16_t)port;
-	}
 
 	if (p < end && *p == ';') {
 		const char *params_start = p;
