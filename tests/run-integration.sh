@@ -14,6 +14,7 @@ build=$(cd "$build" && pwd) || exit 1
 here=$(cd "$(dirname "$0")/integration" && pwd)
 limit=${INTEGRATION_TIMEOUT:-300}
 export RTCBRIDGE_BUILD=$build
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 
 shopt -s nullglob
 tests=("$here"/test_*.sh "$here"/test_*.py)

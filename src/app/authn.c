@@ -9,15 +9,39 @@
 #include "sip/stack.h"
 #include "store/store.h"
 
+#include <string.h>
+
+/* SHA-256 goes beside MD5 unless the client is one known to refuse it. */
+static bool offer_sha256(const struct server *srv, const struct sip_msg *req)
+{
+	const struct config *cfg = srv->config;
+	const struct sip_header *agent = req->first[SIP_HDR_USER_AGENT];
+
+	if (!cfg->offer_sha256)
+		return false;
+	for (size_t i = 0; agent && i < cfg->md5_only_user_agent_count; i++)
+		if (slice_contains_case(agent->value, cfg->md5_only_user_agents[i]))
+			return false;
+	return true;
+}
+
 static void challenge(struct server *srv, struct sip_strans *st, const struct sip_msg *req,
 		      bool proxy, bool stale)
 {
 	struct mbuf headers;
+	int err;
+
 	mbuf_init(&headers);
-	auth_challenge_print(srv->nonces, &headers, proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
-			     server_realm(srv, req), stale);
-	sip_strans_reply(st, proxy ? 407 : 401, NULL, mbuf_failed(&headers) ? NULL : headers.data,
-			 SLICE_NULL, SLICE_NULL);
+	err = auth_challenge_print(srv->nonces, &headers,
+				   proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+				   server_realm(srv, req), stale, offer_sha256(srv, req));
+	if (err) {
+		log_warn("cannot challenge %.*s: %s (is the realm printable?)", SLICE_FMT(req->method),
+			 strerror(err));
+		sip_strans_reply(st, 500, "Cannot Build Challenge", NULL, SLICE_NULL, SLICE_NULL);
+	} else {
+		sip_strans_reply(st, proxy ? 407 : 401, NULL, headers.data, SLICE_NULL, SLICE_NULL);
+	}
 	mbuf_free(&headers);
 }
 

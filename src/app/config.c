@@ -160,6 +160,11 @@ static bool realm_ok(const char *s)
 	return !has_control_char(s) && !strpbrk(s, "\"\\");
 }
 
+static bool text_ok(const char *s)
+{
+	return !has_control_char(s);
+}
+
 static bool log_level_ok(const char *s)
 {
 	return log_level_parse(s) >= 0;
@@ -296,6 +301,10 @@ static const struct config_key keys[] = {
 	  .what = "a number of contacts" },
 
 	{ KEY("auth", "nonce_lifetime", set_number), FIELD(nonce_lifetime), SECONDS(1, 86400) },
+	{ KEY("auth", "offer_sha256", set_bool), FIELD(offer_sha256) },
+	{ KEY("auth", "md5_only_user_agents", set_list),
+	  LIST(md5_only_user_agents, md5_only_user_agent_count), .valid = text_ok,
+	  .what = "part of a User-Agent header" },
 
 	{ KEY("proxy", "invite_timeout", set_number), FIELD(invite_timeout), SECONDS(1, 86400) },
 };
@@ -322,6 +331,9 @@ void config_defaults(struct config *c)
 	c->default_expires = 3600;
 	c->max_contacts = 10;
 	c->nonce_lifetime = 300;
+	c->offer_sha256 = true;
+	snprintf(c->md5_only_user_agents[0], sizeof(c->md5_only_user_agents[0]), "baresip");
+	c->md5_only_user_agent_count = 1;
 	c->invite_timeout = 180;
 }
 

@@ -44,6 +44,11 @@ struct config {
 
 	/* [auth] */
 	uint32_t nonce_lifetime;   /* seconds */
+	bool offer_sha256;         /* SHA-256 challenges beside MD5 */
+	/* User-Agent substrings of MD5-only clients that refuse a challenge set
+	 * holding SHA-256 (libre before 3.x: baresip); they get MD5 alone. */
+	char md5_only_user_agents[CONFIG_MAX_LIST][64];
+	size_t md5_only_user_agent_count;
 
 	/* [proxy] */
 	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */

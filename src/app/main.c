@@ -179,7 +179,11 @@ int main(int argc, char **argv)
 		const char *realms[LOCALNAMES_MAX];
 		for (size_t i = 0; i < srv.names.count; i++)
 			realms[i] = srv.names.names[i];
-		store_realms_set(srv.store, realms, srv.names.count);
+		if ((err = store_realms_set(srv.store, realms, srv.names.count))) {
+			log_error("cannot write the realms into the store in %s: %s", cfg.state_dir,
+				  strerror(err));
+			goto out;
+		}
 	}
 	if (cfg.tls_port && (err = tls_ctx_create(&srv.tls, cfg.tls_cert, cfg.tls_key, cfg.state_dir)))
 		goto out;

@@ -43,6 +43,15 @@ bool slice_starts_with_case(struct slice s, const char *prefix)
 	return s.len >= n && strncasecmp(s.p, prefix, n) == 0;
 }
 
+bool slice_contains_case(struct slice s, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; i + n <= s.len; i++)
+		if (strncasecmp(s.p + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
 static bool is_lws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';

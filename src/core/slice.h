@@ -39,6 +39,8 @@ bool slice_eq_case(struct slice a, struct slice b);
 bool slice_eq_cstr(struct slice a, const char *s);
 bool slice_eq_cstr_case(struct slice a, const char *s);
 bool slice_starts_with_case(struct slice s, const char *prefix);
+/* Does s hold needle anywhere, ASCII case folded? An empty needle: yes. */
+bool slice_contains_case(struct slice s, const char *needle);
 struct slice slice_trim(struct slice s);
 /* Index of the first c in s, or -1. */
 long slice_index(struct slice s, char c);

@@ -48,6 +48,9 @@
 #define NONCES_BUCKETS (1u << 16)
 /* Sweeping only touches expired entries, so it may run often. */
 #define SWEEP_INTERVAL_MS 1000
+/* RAND_bytes costs ~2 us a call whatever the size asked for; drawing 256
+ * nonces at once keeps a challenge flood from being bound by it. */
+#define RANDOM_POOL_BYTES (256 * NONCE_BYTES)
 
 struct auth_nonce {
 	struct hash_link hash_link;
@@ -63,6 +66,8 @@ struct auth_nonces {
 	struct hash table;     /* struct auth_nonce by raw nonce */
 	struct list by_age;
 	struct loop_timer sweep_timer;
+	unsigned char random_pool[RANDOM_POOL_BYTES];
+	size_t random_used;    /* bytes of random_pool already handed out */
 };
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -214,6 +219,7 @@ int auth_nonces_create(struct auth_nonces **np, struct loop *loop, unsigned life
 		goto out;
 	n->loop = loop;
 	n->lifetime_ms = (uint64_t)lifetime_s * 1000;
+	n->random_used = RANDOM_POOL_BYTES;
 	list_init(&n->by_age);
 	loop_timer_start(loop, &n->sweep_timer, SWEEP_INTERVAL_MS, nonces_sweep, n);
 	*np = n;
@@ -231,6 +237,7 @@ void auth_nonces_destroy(struct auth_nonces *n)
 	while (!list_empty(&n->by_age))
 		nonce_free(n, LIST_ENTRY(n->by_age.next, struct auth_nonce, age_link));
 	hash_free(&n->table);
+	OPENSSL_cleanse(n->random_pool, sizeof(n->random_pool));
 	free(n);
 }
 
@@ -241,14 +248,18 @@ static int nonce_issue(struct auth_nonces *n, char hex[NONCE_HEX_LEN + 1])
 
 	if (n->table.count >= NONCES_MAX)
 		nonce_free(n, LIST_ENTRY(n->by_age.next, struct auth_nonce, age_link));
+	if (n->random_used == RANDOM_POOL_BYTES) {
+		if (RAND_bytes(n->random_pool, RANDOM_POOL_BYTES) != 1) {
+			log_error("auth: RAND_bytes failed");
+			return EIO;
+		}
+		n->random_used = 0;
+	}
 	nonce = calloc(1, sizeof(*nonce));
 	if (!nonce)
 		return ENOMEM;
-	if (RAND_bytes(nonce->raw, NONCE_BYTES) != 1) {
-		log_error("auth: RAND_bytes failed");
-		free(nonce);
-		return EIO;
-	}
+	memcpy(nonce->raw, n->random_pool + n->random_used, NONCE_BYTES);
+	n->random_used += NONCE_BYTES;
 	nonce->issued_ms = loop_now_ms(n->loop);
 	hash_insert(&n->table, &nonce->hash_link, nonce_hash(nonce->raw));
 	list_append(&n->by_age, &nonce->age_link);
@@ -290,7 +301,7 @@ static bool realm_printable(struct slice realm)
 }
 
 int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *header_name,
-			 struct slice realm, bool stale)
+			 struct slice realm, bool stale, bool offer_sha256)
 {
 	char nonce[NONCE_HEX_LEN + 1];
 	int err = EINVAL;
@@ -300,11 +311,19 @@ int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *he
 	err = nonce_issue(n, nonce);
 	if (err)
 		goto out;
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++)
-		mbuf_printf(out, "%s: Digest realm=\"%.*s\", nonce=\"%s\", algorithm=%s, "
-			    "qop=\"auth\"%s\r\n",
-			    header_name, SLICE_FMT(realm), nonce, auth_algorithm_name(alg),
-			    stale ? ", stale=true" : "");
+	/* Appends, not mbuf_printf: this runs for every unauthenticated request,
+	 * floods included, and formatting was most of its cost. */
+	int algorithms = offer_sha256 ? AUTH_ALG_COUNT : AUTH_ALG_MD5 + 1;
+	for (int alg = 0; alg < algorithms; alg++) {
+		mbuf_append_str(out, header_name);
+		mbuf_append_str(out, ": Digest realm=\"");
+		mbuf_append_slice(out, realm);
+		mbuf_append_str(out, "\", nonce=\"");
+		mbuf_append_str(out, nonce);
+		mbuf_append_str(out, "\", algorithm=");
+		mbuf_append_str(out, auth_algorithm_name(alg));
+		mbuf_append_str(out, stale ? ", qop=\"auth\", stale=true\r\n" : ", qop=\"auth\"\r\n");
+	}
 	err = mbuf_failed(out) ? ENOMEM : 0;
 out:
 	return err;
@@ -489,7 +508,7 @@ static int nc_parse(struct slice nc, uint32_t *value)
 }
 
 /*
- * Whether c->response is what the holder of ha1_hex would send. The
+ * Whether c->response is what the holder of ha1 would send. The
  * comparison takes the same time wherever the first difference is. Clients
  * should send lower-case hex; upper case is folded rather than refused.
  */
@@ -535,12 +554,13 @@ enum auth_result auth_verify(struct auth_nonces *n, const struct auth_credential
 			  auth_algorithm_name(c->algorithm_id));
 		return AUTH_FAILED;
 	}
-	if (slice_is_set(c->qop)) {
-		if (!slice_eq_cstr_case(c->qop, "auth") || !c->cnonce.len ||
-		    nc_parse(c->nc, &nc))
-			return AUTH_FAILED;
-	}
-	if (!response_matches(c, method, ha1))
+	/* Hash before judging qop and nc: returning early on a bad nc would be
+	 * quicker than auth_verify_dummy() and give away which users exist. */
+	bool matches = response_matches(c, method, ha1);
+	if (slice_is_set(c->qop) && (!slice_eq_cstr_case(c->qop, "auth") || !c->cnonce.len ||
+				     nc_parse(c->nc, &nc)))
+		matches = false;
+	if (!matches)
 		return AUTH_FAILED;
 
 	nonce = nonce_find(n, c->nonce);

@@ -5,7 +5,10 @@
  *
  * Challenges offer MD5 first and SHA-256 second: most SIP clients (SIPp,
  * SIP.js, JsSIP, phones) take the first challenge and support only MD5,
- * while RFC 8760 clients pick the strongest they know.
+ * while RFC 8760 clients pick the strongest they know. Some MD5-only
+ * clients (libre before 3.x, hence baresip) give up on a challenge set that
+ * holds an algorithm they do not know, so the caller chooses per request
+ * whether SHA-256 is offered.
  *
  * Nonces are random, kept in a table owned by one thread with the time they
  * were issued and the highest nonce-count seen. A nonce older than the
@@ -51,13 +54,13 @@ int auth_nonces_create(struct auth_nonces **np, struct loop *loop, unsigned life
 void auth_nonces_destroy(struct auth_nonces *n);
 
 /*
- * Append the challenge headers, one per algorithm (MD5 first), each
- * "<header_name>: Digest realm=\"..\", nonce=\"..\", algorithm=..,
- * qop=\"auth\"[, stale=true]\r\n". header_name is "WWW-Authenticate" or
- * "Proxy-Authenticate".
+ * Append the challenge headers, MD5 first and then, when offer_sha256,
+ * SHA-256, each "<header_name>: Digest realm=\"..\", nonce=\"..\",
+ * algorithm=.., qop=\"auth\"[, stale=true]\r\n". header_name is
+ * "WWW-Authenticate" or "Proxy-Authenticate".
  */
 int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *header_name,
-			 struct slice realm, bool stale);
+			 struct slice realm, bool stale, bool offer_sha256);
 
 /* Parse "Digest username=.., realm=.., ..." (case-insensitive scheme and
  * parameter names, quoted or token values). EINVAL when not Digest or

@@ -83,6 +83,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c.default_expires, 3600);
 	assert_int_equal(c.max_contacts, 10);
 	assert_int_equal(c.nonce_lifetime, 300);
+	assert_true(c.offer_sha256);
+	assert_int_equal(c.md5_only_user_agent_count, 1);
+	assert_string_equal(c.md5_only_user_agents[0], "baresip");
 	assert_int_equal(c.invite_timeout, 180);
 }
 
@@ -115,6 +118,8 @@ static const char full_file[] =
 	"\n"
 	"[auth]\n"
 	"nonce_lifetime = 30 ; seconds\n"
+	"offer_sha256 = no\n"
+	"md5_only_user_agents = Old Phone/1.0, baresip\n"
 	"\n"
 	"[proxy]\n"
 	"invite_timeout = 20\n";
@@ -151,6 +156,10 @@ static void test_full_file(void **state)
 	assert_int_equal(c.default_expires, 300);
 	assert_int_equal(c.max_contacts, 3);
 	assert_int_equal(c.nonce_lifetime, 30);
+	assert_false(c.offer_sha256);
+	assert_int_equal(c.md5_only_user_agent_count, 2);
+	assert_string_equal(c.md5_only_user_agents[0], "Old Phone/1.0");
+	assert_string_equal(c.md5_only_user_agents[1], "baresip");
 	assert_int_equal(c.invite_timeout, 20);
 }
 

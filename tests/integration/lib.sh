@@ -191,6 +191,23 @@ rtcb_ctl() {
 	timeout 20 "$CTL" --state-dir "$STATE" "$@"
 }
 
+# The user part of the address of record of every binding that
+# `rtcbridge-ctl registrations` lists, one a line (a user with two bindings
+# twice). Its table: a title row, one row per binding with the AOR first,
+# then "N registrations".
+reg_users() {
+	rtcb_ctl registrations | awk 'NR > 1 && NF >= 5 { sub(/^sips?:/, "", $1); sub(/@.*/, "", $1); print $1 }'
+}
+
+# reg_listed USER...: each has at least one binding.
+reg_listed() {
+	local users u
+	users=$(reg_users) || return 1
+	for u in "$@"; do
+		grep -qx -- "$u" <<<"$users" || { log "no binding of $u; registrations:"; rtcb_ctl registrations; return 1; }
+	done
+}
+
 # fail MESSAGE: stop the test now.
 fail() {
 	log "FAIL: $*"
@@ -211,6 +228,9 @@ check() {
 	FAILURES=$((FAILURES + 1))
 	return 1
 }
+
+# quiet COMMAND...: run it with its standard output discarded (for check).
+quiet() { "$@" >/dev/null; }
 
 # Start a background process whose pid the clean-up will end:
 #   bg_start NAME LOGFILE CMD...   (sets BG_PID)

@@ -222,7 +222,7 @@ def via_host(conn):
 
 def build_request(conn, method, ruri, from_uri, to_uri=None, call_id=None, cseq=1,
                   branch=None, from_tag=None, to_tag=None, headers=(), body=b"",
-                  contact=None, expires=None):
+                  contact=None, expires=None, user_agent="rtcbridge-tests/siplib"):
     """A well-formed request whose Via names the connection's local address."""
     transport = conn.transport.upper()
     branch = branch or "z9hG4bK-" + token(12)
@@ -237,7 +237,7 @@ def build_request(conn, method, ruri, from_uri, to_uri=None, call_id=None, cseq=
         "To: <%s>%s" % (to_uri, ";tag=" + to_tag if to_tag else ""),
         "Call-ID: %s" % call_id,
         "CSeq: %d %s" % (cseq, method),
-        "User-Agent: rtcbridge-tests/siplib",
+        "User-Agent: %s" % user_agent,
     ]
     if contact is not None:
         lines.append("Contact: %s" % contact)
@@ -370,6 +370,9 @@ class Daemon:
         self.proc = None
 
     def start(self):
+        if ping("127.0.0.1", SIP_PORT, timeout=0.3) is not None:
+            raise AssertionError("something already answers on 127.0.0.1:%d (another rtcbridge "
+                                 "test still running?)" % SIP_PORT)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "-c", self.conf, "--state-dir", self.state],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -441,7 +444,7 @@ class Checks:
         if ok:
             self.passed += 1
             if os.environ.get("VERBOSE"):
-                print("[%s] ok   %s" % (self.name, what))
+                print("[%s] ok   %s%s" % (self.name, what, (": " + detail) if detail else ""))
         else:
             self.failed.append(what)
             print("[%s] FAIL %s%s" % (self.name, what, (": " + detail) if detail else ""))

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# test_baresip.sh BUILD_DIR - two real SIP phones (baresip, no sound card)
-# register over UDP as 1001 and 1002 with digest auth, 1001 calls 1002
-# through rtcbridge, 1002 answers automatically, audio flows both ways
-# (media goes phone to phone in this version), 1001 hangs up.
+# test_baresip.sh BUILD_DIR - real SIP phones (baresip, no sound card)
+# register with digest auth, 1001 and 1002 over UDP, 1003 over TLS. 1001
+# calls 1002 through rtcbridge, 1002 answers automatically, audio flows both
+# ways (media goes phone to phone in this version), 1001 hangs up; then the
+# same from 1001 (UDP) to 1003 (TLS).
 #
 # Audio: each phone sends a 440 Hz sine (ausine) and records what it decodes
 # (sndfile filter); the player is a dummy (aubridge). Checked with sox: each
 # side's received audio lasts >= 3 s and is not silent. baresip is driven
 # through its ctrl_tcp module (tests/integration/baresip_ctrl.py).
 # shellcheck disable=SC2317 # functions run through check()
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 rtcb_init "$@"
 rtcb_config
@@ -21,9 +23,10 @@ command -v sox >/dev/null || fail "sox is not installed (scripts/install-deps.sh
 random_password() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 12 || true; }
 CALL_SECONDS=${BARESIP_CALL_SECONDS:-5}
 
-# phone NAME USER SIP_PORT CTRL_PORT RTP_RANGE: config dir $T/NAME
+# phone NAME USER SIP_PORT CTRL_PORT RTP_RANGE [TRANSPORT]: config dir $T/NAME
 phone() {
-	local name=$1 user=$2 sport=$3 cport=$4 rtp=$5 pw
+	local name=$1 user=$2 sport=$3 cport=$4 rtp=$5 transport=${6:-udp} pw proxy_port=$SIP_PORT
+	[ "$transport" = tls ] && proxy_port=$TLS_PORT
 	pw=$(random_password)
 	rtcb_ctl user add "$user" "$pw" >/dev/null || fail "rtcbridge-ctl user add $user failed"
 	mkdir -p "$T/$name" "$T/$name/rec"
@@ -54,22 +57,24 @@ ctrl_tcp_listen		$SIP_HOST:$cport
 snd_path		$T/$name/rec
 statmode_default	off
 CFG
-	printf '<sip:%s@%s>;auth_pass=%s;outbound="sip:%s:%d;transport=udp";answermode=auto;regint=300;audio_codecs=pcmu\n' \
-		"$user" "$SIP_HOST" "$pw" "$SIP_HOST" "$SIP_PORT" >"$T/$name/accounts"
+	printf '<sip:%s@%s>;auth_pass=%s;outbound="sip:%s:%d;transport=%s";answermode=auto;regint=300;audio_codecs=pcmu\n' \
+		"$user" "$SIP_HOST" "$pw" "$SIP_HOST" "$proxy_port" "$transport" >"$T/$name/accounts"
 	# -t: baresip quits by itself even if this script is killed.
-	bg_start "baresip-$name" "$T/$name.log" baresip -f "$T/$name" -t 90
+	bg_start "baresip-$name" "$T/$name.log" baresip -f "$T/$name" -s -t 90
 }
 
 phone caller 1001 25072 25090 25100-25149
 CALLER_PID=$BG_PID
 phone callee 1002 25074 25091 25150-25199
 CALLEE_PID=$BG_PID
+phone tlsphone 1003 25076 25092 25200-25249 tls
+TLSPHONE_PID=$BG_PID
 
 registered() {
-	local deadline=$((SECONDS + 10)) regs
+	local deadline=$((SECONDS + 10)) users
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		regs=$(rtcb_ctl registrations 2>/dev/null)
-		if grep -q '1001@' <<<"$regs" && grep -q '1002@' <<<"$regs"; then
+		users=$(reg_users 2>/dev/null)
+		if grep -qx 1001 <<<"$users" && grep -qx 1002 <<<"$users" && grep -qx 1003 <<<"$users"; then
 			return 0
 		fi
 		sleep 0.3
@@ -78,36 +83,33 @@ registered() {
 	rtcb_ctl registrations
 	return 1
 }
-check "both phones registered (rtcbridge-ctl registrations)" registered ||
+check "phones registered: 1001 and 1002 over UDP, 1003 over TLS" registered ||
 	fail "phones did not register; caller log: $(tail -n 20 "$T/caller.log")"
 
-ctrl() { timeout 10 python3 "$LIB_DIR/baresip_ctrl.py" "$@"; }
+# ctrl PORT COMMAND [PARAMS]: one ctrl_tcp command; its answer goes to a log.
+ctrl() { timeout 10 python3 "$LIB_DIR/baresip_ctrl.py" "$@" >>"$T/ctrl.log" 2>&1; }
 
-# wait_log FILE REGEX SECS
+# wait_log NAME REGEX COUNT SECS: the phone's log matches REGEX COUNT times.
 wait_log() {
-	local deadline=$((SECONDS + $3))
+	local deadline=$((SECONDS + $4))
 	while [ "$SECONDS" -lt "$deadline" ]; do
-		grep -aqE "$2" "$1" && return 0
+		[ "$(grep -acE "$2" "$T/$1.log")" -ge "$3" ] && return 0
 		sleep 0.2
 	done
 	return 1
 }
 
-check "1001 dials 1002" ctrl 25090 dial "sip:1002@$SIP_HOST" >"$T/dial.out"
-check "callee answers (call established)" wait_log "$T/callee.log" 'Call established' 10
-check "caller sees the call established" wait_log "$T/caller.log" 'Call established' 10
-check "caller receives RTP" wait_log "$T/caller.log" "incoming rtp for 'audio' established" 5
-check "callee receives RTP" wait_log "$T/callee.log" "incoming rtp for 'audio' established" 5
-sleep "$CALL_SECONDS"
-check "1001 hangs up" ctrl 25090 hangup >"$T/hangup.out"
-check "callee gets the BYE (call terminated)" wait_log "$T/callee.log" 'Call with .* terminated' 10
-check "caller call terminated" wait_log "$T/caller.log" 'Call with .* terminated' 5
+# baresip -s traces every SIP message as "PROTO from -> to" then the message.
+# invite_from_proxy NAME PROTO PORT: the phone got an INVITE from rtcbridge.
+invite_from_proxy() {
+	tr -d '\033' <"$T/$1.log" | grep -aA1 -- "^$2 $SIP_HOST:$3 -> " | grep -aq '^INVITE sip:'
+}
 
-# received_audio NAME: the decoded (received) audio of the phone is >= 3 s
-# long and not silent.
+# received_audio NAME: the phone's newest recording of received (decoded)
+# audio lasts >= 3 s and is not silent.
 received_audio() {
 	local f stat len rms
-	f=$(find "$T/$1/rec" -name '*-dec.wav' | head -n 1)
+	f=$(find "$T/$1/rec" -name '*-dec.wav' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
 	[ -n "$f" ] || { log "$1 recorded no received audio"; return 1; }
 	stat=$(sox "$f" -n stat 2>&1)
 	len=$(awk -F: '/^Length/ {gsub(/ /, "", $2); print $2}' <<<"$stat")
@@ -115,19 +117,40 @@ received_audio() {
 	log "$1 received audio: ${len:-?} s, RMS amplitude ${rms:-?}"
 	awk -v l="${len:-0}" -v r="${rms:-0}" 'BEGIN { exit !(l >= 3 && r >= 0.05) }'
 }
-check "callee received non-silent audio from the caller" received_audio callee
-check "caller received non-silent audio from the callee" received_audio caller
+
+# call N CALLEE USER PROTO PROXY_PORT: call number N from 1001 (UDP) to
+# CALLEE, talk CALL_SECONDS, hang up.
+call() {
+	local n=$1 callee=$2 user=$3 proto=$4 port=$5
+	check "call $n: 1001 dials $user" ctrl 25090 dial "sip:$user@$SIP_HOST"
+	check "call $n: $user answers (call established)" wait_log "$callee" 'Call established' 1 10
+	check "call $n: 1001 sees the call established" wait_log caller 'Call established' "$n" 10
+	check "call $n: $user got the INVITE from rtcbridge over $proto" invite_from_proxy "$callee" "$proto" "$port"
+	check "call $n: 1001 receives RTP" wait_log caller "incoming rtp for 'audio' established" "$n" 5
+	check "call $n: $user receives RTP" wait_log "$callee" "incoming rtp for 'audio' established" 1 5
+	sleep "$CALL_SECONDS"
+	check "call $n: 1001 hangs up" ctrl 25090 hangup
+	check "call $n: $user gets the BYE (call terminated)" wait_log "$callee" 'Call with .* terminated' 1 10
+	check "call $n: 1001's call terminated" wait_log caller 'Call with .* terminated' "$n" 5
+	check "call $n: $user received non-silent audio from 1001" received_audio "$callee"
+	check "call $n: 1001 received non-silent audio from $user" received_audio caller
+}
+
+call 1 callee 1002 UDP "$SIP_PORT"
+call 2 tlsphone 1003 TLS "$TLS_PORT"
 
 # Quit the phones (bounded), then stop the daemon.
-ctrl 25090 quit >/dev/null 2>&1
-ctrl 25091 quit >/dev/null 2>&1
+ctrl 25090 quit
+ctrl 25091 quit
+ctrl 25092 quit
 bg_wait "$CALLER_PID" 5 >/dev/null
 bg_wait "$CALLEE_PID" 5 >/dev/null
+bg_wait "$TLSPHONE_PID" 5 >/dev/null
 if [ "$FAILURES" -ne 0 ]; then
-	for n in caller callee; do
+	for n in caller callee tlsphone; do
 		echo "----- baresip $n log -----"
-		tr -d '\033' <"$T/$n.log" | tail -n 60 | sed 's/^/  /'
+		tr -d '\033' <"$T/$n.log" | tail -n 150 | sed 's/^/  /'
 	done
 fi
-check "daemon alive after the call" rtcb_alive
+check "daemon alive after the calls" rtcb_alive
 rtcb_finish

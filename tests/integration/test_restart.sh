@@ -8,6 +8,7 @@
 #   - `rtcbridge-ctl user add` while the daemon runs: that user registers
 #     right away.
 # shellcheck disable=SC2317 # functions run through check()
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 rtcb_init "$@"
 rtcb_config
@@ -28,22 +29,14 @@ register() { # USER PORT
 	sipp_run "reg-$1-$RTCB_STARTS" udp "$2" reg_once.xml -inf "$T/$1.csv" -m 1 \
 		-key expires 600 -auth_uri "$SIP_HOST"
 }
-listed() { # USER...: every user has a binding in `rtcbridge-ctl registrations`
-	local regs u
-	regs=$(rtcb_ctl registrations) || return 1
-	for u in "$@"; do
-		grep -q "$u@" <<<"$regs" || { log "no binding of $u in: $regs"; return 1; }
-	done
-}
-
 check "1001 registers" register 1001 25083
 check "1002 registers" register 1002 25082
-check "registrations lists 1001 and 1002" listed 1001 1002
+check "registrations lists 1001 and 1002" reg_listed 1001 1002
 
 log "kill -9 rtcbridge (pid $RTCB_PID)"
 rtcb_kill9
 rtcb_start
-check "after kill -9 and restart, registrations still lists 1001 and 1002" listed 1001 1002
+check "after kill -9 and restart, registrations still lists 1001 and 1002" reg_listed 1001 1002
 
 call_after_restart() {
 	local rc=0 pid
@@ -59,7 +52,7 @@ check "after restart, a call 1001 -> 1002 reaches 1002's registered contact" cal
 
 check "rtcbridge-ctl user add 1005 while the daemon runs" add_user 1005
 check "1005 registers at once" register 1005 25084
-check "registrations lists 1005" listed 1005
+check "registrations lists 1005" reg_listed 1005
 
 check "daemon alive" rtcb_alive
 rtcb_finish

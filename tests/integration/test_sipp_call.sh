@@ -11,6 +11,7 @@
 # the registering SIPp exits, the UAS starts on the same port), so its
 # Contact and its source address are the same, as for a real phone.
 # shellcheck disable=SC2317 # functions run through check()
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 rtcb_init "$@"
 rtcb_config

@@ -7,10 +7,12 @@
 #   - a wrong password and an unknown user both get exactly "403 Forbidden";
 #   - a nonce older than [auth] nonce_lifetime (2 s here) gets 401 stale=true,
 #     and the fresh nonce works.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 rtcb_init "$@"
 
 USERS=${REG_USERS:-200}
+# shellcheck disable=SC2034 # read by rtcb_config
 CONF_NONCE_LIFETIME=2
 rtcb_config
 rtcb_start
@@ -34,21 +36,24 @@ printf 'SEQUENTIAL\nalice;[authentication username=alice password=%s]\n' "$one_p
 printf 'SEQUENTIAL\nalice;[authentication username=alice password=%sx]\n' "$one_pw" >"$T/badpw.csv"
 printf 'SEQUENTIAL\nnosuchuser;[authentication username=nosuchuser password=%s]\n' "$one_pw" >"$T/unknown.csv"
 
-check "user import of $USERS users" rtcb_ctl user import "$T/import.txt"
+check "user import of $USERS users" quiet rtcb_ctl user import "$T/import.txt"
 user_count() { rtcb_ctl user list | grep -c '^reg[0-9]\{4\}\b'; }
 check "user list shows the $USERS imported users" test "$(user_count)" -eq "$USERS"
 
 # Bindings of the reg* users that `rtcbridge-ctl registrations` lists.
-reg_count() { rtcb_ctl registrations | grep -c 'reg[0-9]\{4\}@'; }
+reg_count() { reg_users | grep -c '^reg[0-9]\{4\}$'; }
 
 for tr in udp tcp; do
+	# Register and unregister from the same port: the Contact names it.
+	port=25070
+	[ "$tr" = udp ] || port=25071
 	check "$tr: $USERS users register with digest auth and re-register" \
-		sipp_run "reg-$tr" "$tr" 0 reg_auth.xml -inf "$T/users.csv" \
+		sipp_run "reg-$tr" "$tr" "$port" reg_auth.xml -inf "$T/users.csv" \
 		-m "$USERS" -r 100 -l 50 -auth_uri "$SIP_HOST"
 	n=$(reg_count)
 	check "$tr: registrations lists $USERS bindings (got $n)" test "$n" -eq "$USERS"
 	check "$tr: $USERS users unregister (Expires: 0)" \
-		sipp_run "unreg-$tr" "$tr" 0 unreg.xml -inf "$T/users.csv" \
+		sipp_run "unreg-$tr" "$tr" "$port" unreg.xml -inf "$T/users.csv" \
 		-m "$USERS" -r 100 -l 50 -auth_uri "$SIP_HOST"
 	n=$(reg_count)
 	check "$tr: registrations lists none of them after unregister (got $n)" test "$n" -eq 0
