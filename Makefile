@@ -5,6 +5,8 @@
 #   make test       install what is missing, build, run every test
 #   make unit       unit tests only (cmocka), plus the same under ASan+UBSan
 #   make fuzz       libFuzzer targets (clang), each run briefly on its corpus
+#   make web        the web phone (npm packages pinned by web/package-lock.json) into web/dist
+#   make browser    browser tests: Chromium + playwright-core in a loopback-only namespace
 #
 # Sources are found by wildcard: a new file under src/<area>/ is part of the
 # library; tests/<area>/test_*.c are unit test programs; fuzz/fuzz_*.c are
@@ -13,9 +15,12 @@
 VERSION := 0.1.0
 CC      ?= cc
 BUILD   ?= build
+# The web phone's files, built by web/build.sh; the daemon's default web_root.
+WEB_ROOT ?= $(CURDIR)/web/dist
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
-           -Isrc -MMD -MP -DRTCBRIDGE_VERSION=\"$(VERSION)\"
+           -Isrc -MMD -MP -DRTCBRIDGE_VERSION=\"$(VERSION)\" \
+           -DRTCBRIDGE_WEB_ROOT=\"$(WEB_ROOT)\"
 LIBS    := -lsqlite3 -lssl -lcrypto -linih -lpthread
 
 LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))
@@ -24,7 +29,7 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test unit unit-san integration fuzz clean deps
+.PHONY: all run test unit unit-san integration fuzz clean deps web browser
 
 all: $(BUILD)/rtcbridge $(BUILD)/rtcbridge-ctl
 
@@ -49,7 +54,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/librtcbridge.a
 deps:
 	scripts/install-deps.sh
 
-run: deps all
+web:
+	web/build.sh
+
+run: deps all web
 	scripts/run.sh
 
 unit: $(TEST_BIN)
@@ -65,11 +73,15 @@ integration: all
 fuzz:
 	tests/run-fuzz.sh
 
+browser: all web
+	tests/browser/run.sh $(BUILD)
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) integration
+	$(MAKE) browser
 	$(MAKE) fuzz
 
 clean:

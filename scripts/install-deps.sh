@@ -22,6 +22,12 @@ PACKAGES=(
 	git               # tests find ../shared/testdata via the repository top
 )
 
+# The web phone is built with npm (web/build.sh). A machine that has Node.js
+# from elsewhere keeps it; otherwise Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)

@@ -165,6 +165,13 @@ static bool text_ok(const char *s)
 	return !has_control_char(s);
 }
 
+/* "https://host[:port]" or "http://...", as browsers send in Origin. */
+static bool origin_ok(const char *s)
+{
+	const char *host = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+	return host && *host && !strpbrk(host, "/ \t\"") && !has_control_char(host);
+}
+
 static bool log_level_ok(const char *s)
 {
 	return log_level_parse(s) >= 0;
@@ -306,6 +313,14 @@ static const struct config_key keys[] = {
 	  LIST(md5_only_user_agents, md5_only_user_agent_count), .valid = text_ok,
 	  .what = "part of a User-Agent header" },
 
+	{ KEY("http", "https_port", set_number), FIELD(https_port), PORT },
+	{ KEY("http", "http_port", set_number), FIELD(http_port), PORT },
+	{ KEY("http", "web_root", set_string), FIELD(web_root), .valid = path_ok, .what = "a directory name" },
+	{ KEY("http", "allowed_origins", set_list), LIST(allowed_origins, allowed_origin_count),
+	  .valid = origin_ok, .what = "an origin such as https://phone.example.org:8443" },
+	{ KEY("http", "max_header_size", set_number), FIELD(max_header_size), .min = 1024,
+	  .max = 1024 * 1024, .what = "a size in bytes" },
+
 	{ KEY("proxy", "invite_timeout", set_number), FIELD(invite_timeout), SECONDS(1, 86400) },
 };
 
@@ -334,6 +349,10 @@ void config_defaults(struct config *c)
 	c->offer_sha256 = true;
 	snprintf(c->md5_only_user_agents[0], sizeof(c->md5_only_user_agents[0]), "baresip");
 	c->md5_only_user_agent_count = 1;
+	c->https_port = 8443;
+	c->http_port = 0;
+	snprintf(c->web_root, sizeof(c->web_root), "%s", RTCBRIDGE_WEB_ROOT);
+	c->max_header_size = 8192;
 	c->invite_timeout = 180;
 }
 

@@ -50,6 +50,14 @@ struct config {
 	char md5_only_user_agents[CONFIG_MAX_LIST][64];
 	size_t md5_only_user_agent_count;
 
+	/* [http]: the web phone and SIP over WebSocket share these ports */
+	uint16_t https_port;       /* HTTPS + WSS; 0 disables */
+	uint16_t http_port;        /* plain HTTP + WS, for development on localhost; 0 disables */
+	char web_root[CONFIG_STR]; /* the web phone's files */
+	char allowed_origins[CONFIG_MAX_LIST][128]; /* none: same origin only */
+	size_t allowed_origin_count;
+	uint32_t max_header_size;  /* HTTP request line + headers, bytes */
+
 	/* [proxy] */
 	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */
 };

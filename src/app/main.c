@@ -3,7 +3,8 @@
  *
  * Start-up order: configuration, logging, state directory and store, the
  * names we answer to (also written to the store as realms, so that
- * rtcbridge-ctl hashes passwords for them), TLS, SIP stack and listeners,
+ * rtcbridge-ctl hashes passwords for them), TLS, the web phone's files, SIP
+ * stack and listeners (UDP, TCP, TLS, and WS/WSS, which also serve HTTP),
  * location service (restored from the store), then the event loop.
  * SIGTERM/SIGINT stop the loop and everything is torn down in reverse;
  * SIGHUP reloads users (they are read from the store at every
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/tls.h"
+#include "http/static.h"
 #include "registrar/location.h"
 #include "router/proxy.h"
 #include "router/router.h"
@@ -92,7 +94,9 @@ static int start_listeners(struct server *srv, const struct config *cfg)
 		uint16_t port;
 	} kinds[] = { { SIP_TRANSPORT_UDP, cfg->udp_port },
 		      { SIP_TRANSPORT_TCP, cfg->tcp_port },
-		      { SIP_TRANSPORT_TLS, cfg->tls_port } };
+		      { SIP_TRANSPORT_TLS, cfg->tls_port },
+		      { SIP_TRANSPORT_WSS, cfg->https_port },
+		      { SIP_TRANSPORT_WS, cfg->http_port } };
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		if (!kinds[k].port)
 			continue;
@@ -108,6 +112,18 @@ static int start_listeners(struct server *srv, const struct config *cfg)
 		}
 	}
 	return 0;
+}
+
+static void conn_closed(struct sip_conn *conn, void *arg)
+{
+	struct server *srv = arg;
+	if (srv->location)
+		location_remove_flow(srv->location, conn);
+}
+
+static void serve_web(const struct http_request *req, struct mbuf *out, void *arg)
+{
+	http_static_serve(arg, req, out);
 }
 
 int main(int argc, char **argv)
@@ -185,17 +201,30 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cfg.tls_port && (err = tls_ctx_create(&srv.tls, cfg.tls_cert, cfg.tls_key, cfg.state_dir)))
+	if ((cfg.tls_port || cfg.https_port) &&
+	    (err = tls_ctx_create(&srv.tls, cfg.tls_cert, cfg.tls_key, cfg.state_dir)))
 		goto out;
+	if ((cfg.https_port || cfg.http_port) && http_static_create(&srv.web, cfg.web_root))
+		log_warn("web root %s is missing: the web phone is not served (build it with web/build.sh, "
+			 "or set [http] web_root)", cfg.web_root);
 
+	const char *origins[CONFIG_MAX_LIST];
+	for (size_t i = 0; i < cfg.allowed_origin_count; i++)
+		origins[i] = cfg.allowed_origins[i];
 	struct sip_transport_settings settings = {
 		.max_message_size = cfg.max_message_size,
 		.idle_timeout_s = cfg.tcp_idle_timeout,
 		.tls = srv.tls ? tls_ctx_ssl(srv.tls) : NULL,
+		.ws = { .allowed_origins = origins, .allowed_origin_count = cfg.allowed_origin_count,
+			.path = "/ws", .subprotocol = "sip" },
+		.max_http_head = cfg.max_header_size,
+		.http = srv.web ? serve_web : NULL,
+		.http_arg = srv.web,
 	};
 	struct sip_stack_handlers handlers = {
 		.request = router_handle_request,
 		.stray_response = proxy_stray_response,
+		.conn_closed = conn_closed,
 		.arg = &srv,
 	};
 	if ((err = sip_stack_create(&srv.sip, srv.loop, &settings, &handlers)))
@@ -227,9 +256,12 @@ out:
 		close(sig.fd);
 	}
 	location_destroy(srv.location);
+	srv.location = NULL; /* connections closing below must not reach it */
 	sip_stack_destroy(srv.sip);
 	auth_nonces_destroy(srv.nonces);
 	tls_ctx_free(srv.tls);
+	if (srv.web)
+		http_static_destroy(srv.web);
 	if (srv.store)
 		store_flush(srv.store);
 	store_close(srv.store);

@@ -18,6 +18,7 @@ struct store;
 struct auth_nonces;
 struct location;
 struct tls_ctx;
+struct http_static;
 
 struct server {
 	const struct config *config;
@@ -27,6 +28,7 @@ struct server {
 	struct auth_nonces *nonces;
 	struct location *location;
 	struct tls_ctx *tls;
+	struct http_static *web; /* the web phone's files; NULL when not served */
 	struct localnames names; /* host names, addresses, configured domains */
 };
 

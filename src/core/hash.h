@@ -3,9 +3,11 @@
  *
  * Entries embed a struct hash_link (a list link plus the key's hash). Lookup
  * walks one bucket and lets the caller compare keys, so the table does not
- * know key types. The bucket count is fixed at creation (a power of two);
- * tables that must hold millions of entries are created large, and each
- * table belongs to one thread, which is what lets them be sharded later.
+ * know key types. The bucket count starts at what hash_init is given (a
+ * power of two) and doubles as entries are added, so chains stay short;
+ * each table belongs to one thread, which is what lets them be sharded
+ * later. Inserting may move entries between buckets: do not insert while
+ * walking a bucket.
  */
 #ifndef RTCB_CORE_HASH_H
 #define RTCB_CORE_HASH_H

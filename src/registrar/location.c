@@ -1,6 +1,12 @@
 /*
  * location.c - in-memory location table with expiry timers, mirrored to the
  * store.
+ *
+ * Bindings that live only as long as their connection - every WebSocket
+ * binding, and outbound (RFC 5626) bindings over a stream - are also
+ * indexed by connection, so that when it closes they go at once and calls
+ * to the user get 480 instead of waiting for a timeout. They are not
+ * restored after a restart: their connection is gone.
  */
 #include "registrar/location.h"
 
@@ -24,6 +30,7 @@ struct location {
 	struct loop *loop;
 	struct store *store;
 	struct hash records;
+	struct hash flows; /* connection-bound bindings by connection id */
 	size_t binding_count;
 };
 
@@ -40,7 +47,8 @@ int location_create(struct location **lp, struct loop *loop, struct store *store
 		return ENOMEM;
 	l->loop = loop;
 	l->store = store;
-	if (hash_init(&l->records, 1 << 16)) {
+	if (hash_init(&l->records, 1 << 10) || hash_init(&l->flows, 1 << 6)) {
+		hash_free(&l->records);
 		free(l);
 		return ENOMEM;
 	}
@@ -57,6 +65,8 @@ static void binding_free(struct location *l, struct location_binding *b)
 {
 	loop_timer_stop(l->loop, &b->expiry);
 	list_remove(&b->link);
+	if (b->in_flows)
+		hash_remove(&l->flows, &b->flow_link);
 	mem_deref(b->conn);
 	free(b->contact);
 	free(b->call_id);
@@ -90,6 +100,7 @@ void location_destroy(struct location *l)
 		}
 	}
 	hash_free(&l->records);
+	hash_free(&l->flows);
 	free(l);
 }
 
@@ -129,6 +140,64 @@ struct location_binding *location_find_binding(struct location_record *r, struct
 			return b;
 	}
 	return NULL;
+}
+
+/* RFC 5626 6: the same instance and reg-id is the same flow's binding. */
+static struct location_binding *find_outbound_binding(struct location_record *r, struct slice instance,
+						      int reg_id)
+{
+	if (!r || !instance.len || !reg_id)
+		return NULL;
+	LIST_FOREACH(&r->bindings, it) {
+		struct location_binding *b = LIST_ENTRY(it, struct location_binding, link);
+		if (b->reg_id == reg_id && b->instance && slice_eq(slice_from_cstr(b->instance), instance))
+			return b;
+	}
+	return NULL;
+}
+
+static bool is_websocket(enum sip_transport_type t)
+{
+	return t == SIP_TRANSPORT_WS || t == SIP_TRANSPORT_WSS;
+}
+
+/* Does the binding die with its connection? */
+static bool connection_bound(const struct location_binding *b)
+{
+	return b->conn && (is_websocket(b->transport) || (b->reg_id && b->instance));
+}
+
+static uint32_t flow_hash(const struct sip_conn *conn)
+{
+	uint64_t id = sip_conn_id(conn);
+	return (uint32_t)(id ^ (id >> 32));
+}
+
+static void index_flow(struct location *l, struct location_binding *b)
+{
+	if (b->in_flows)
+		hash_remove(&l->flows, &b->flow_link);
+	b->in_flows = connection_bound(b);
+	if (b->in_flows)
+		hash_insert(&l->flows, &b->flow_link, flow_hash(b->conn));
+}
+
+size_t location_remove_flow(struct location *l, const struct sip_conn *conn)
+{
+	size_t removed = 0;
+	struct list *bucket = hash_bucket(&l->flows, flow_hash(conn));
+	LIST_FOREACH_SAFE(bucket, it, tmp) {
+		struct location_binding *b = LIST_ENTRY(it, struct location_binding, flow_link.link);
+		if (b->conn != conn)
+			continue;
+		struct location_record *r = b->record;
+		log_info("registration of %s at %s removed: its connection closed", r->aor, b->contact);
+		store_binding_del(l->store, r->aor, b->contact);
+		binding_free(l, b);
+		record_drop_if_empty(l, r);
+		removed++;
+	}
+	return removed;
 }
 
 size_t location_binding_count(const struct location_record *r)
@@ -202,6 +271,15 @@ int location_update(struct location *l, struct slice aor, const struct location_
 {
 	struct location_record *r = location_find(l, aor);
 	struct location_binding *b = location_find_binding(r, u->contact);
+	if (!b && u->expires && (b = find_outbound_binding(r, u->instance, u->reg_id))) {
+		/* the instance registers its flow again, maybe from a new contact */
+		store_binding_del(l->store, r->aor, b->contact);
+		char *contact = dup_slice(u->contact);
+		if (!contact)
+			return ENOMEM;
+		free(b->contact);
+		b->contact = contact;
+	}
 	if (u->expires == 0) {
 		if (b) {
 			store_binding_del(l->store, r->aor, b->contact);
@@ -241,6 +319,7 @@ int location_update(struct location *l, struct slice aor, const struct location_
 		}
 		if (b->conn)
 			sip_conn_keep_alive_for(b->conn, u->expires);
+		index_flow(l, b);
 	}
 	insert_sorted(r, b);
 	loop_timer_start(l->loop, &b->expiry, (uint64_t)u->expires * 1000, binding_expired, b);
@@ -278,6 +357,11 @@ static void load_one(const struct store_binding *sb, void *arg)
 	struct sip_source src = { 0 };
 	if (left <= 0)
 		return;
+	if (sip_transport_parse(slice_from_cstr(sb->transport), &src.transport) == 0 &&
+	    is_websocket(src.transport)) {
+		store_binding_del(l->store, sb->aor, sb->contact); /* its connection is gone */
+		return;
+	}
 	if (sip_transport_parse(slice_from_cstr(sb->transport), &src.transport) ||
 	    parse_stored_addr(sb->source, &src.remote)) {
 		log_warn("stored binding %s -> %s has a bad source, skipped", sb->aor, sb->contact);

@@ -15,6 +15,7 @@
 #ifndef RTCB_REGISTRAR_LOCATION_H
 #define RTCB_REGISTRAR_LOCATION_H
 
+#include "core/hash.h"
 #include "core/list.h"
 #include "core/loop.h"
 #include "core/netaddr.h"
@@ -40,6 +41,8 @@ struct location_binding {
 	struct netaddr source;        /* where the REGISTER came from */
 	struct netaddr local;
 	struct sip_conn *conn;        /* stream transports: a reference */
+	struct hash_link flow_link;   /* in the location's flows, when connection-bound */
+	bool in_flows;
 	char *instance;
 	int reg_id;
 	char *path;
@@ -79,6 +82,9 @@ struct location_binding *location_find_binding(struct location_record *r, struct
 /* Remove one binding, or all of an aor (contact empty). */
 void location_remove(struct location *l, struct slice aor, struct slice contact);
 size_t location_binding_count(const struct location_record *r);
+/* A connection closed: remove the bindings that lived on it (WebSocket, and
+ * outbound flows). Returns how many. */
+size_t location_remove_flow(struct location *l, const struct sip_conn *conn);
 /* Total number of bindings (for stats). */
 size_t location_size(const struct location *l);
 

@@ -58,11 +58,15 @@ static int parse_q(struct slice v)
 	return q;
 }
 
+/* outbound: the REGISTER set up outbound flows (RFC 5626 6: the registrar
+ * then says it applied outbound with Require: outbound). */
 static void reply_ok(struct server *srv, struct sip_strans *st, const struct sip_msg *req,
-		     struct slice aor)
+		     struct slice aor, bool outbound)
 {
 	struct mbuf headers;
 	mbuf_init(&headers);
+	if (outbound)
+		mbuf_append_str(&headers, "Require: outbound\r\n");
 	struct location_record *r = location_find(srv->location, aor);
 	int64_t now = loop_wall_time();
 	if (r) {
@@ -195,7 +199,7 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 			return;
 		}
 		location_remove(srv->location, aor, SLICE_NULL);
-		reply_ok(srv, st, req, aor);
+		reply_ok(srv, st, req, aor, false);
 		return;
 	}
 
@@ -219,6 +223,7 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 	struct slice user_agent = req->first[SIP_HDR_USER_AGENT] ? req->first[SIP_HDR_USER_AGENT]->value
 								  : SLICE_NULL;
 	struct slice path = req->first[SIP_HDR_PATH] ? req->first[SIP_HDR_PATH]->value : SLICE_NULL;
+	bool outbound = false;
 	for (size_t i = 0; i < count; i++) {
 		struct slice instance = SLICE_NULL, reg_id = SLICE_NULL;
 		uint32_t reg_id_value = 0;
@@ -237,6 +242,8 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 			.path = path,
 			.user_agent = user_agent,
 		};
+		if (instance.len && reg_id_value && contacts[i].expires)
+			outbound = true;
 		if (location_update(srv->location, aor, &u)) {
 			sip_strans_reply(st, 500, "Out of memory", NULL, SLICE_NULL, SLICE_NULL);
 			return;
@@ -245,5 +252,5 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 	if (count)
 		log_info("registered %.*s: %zu contact(s) from %s", SLICE_FMT(aor), count,
 			 sip_transport_name(req->src.transport));
-	reply_ok(srv, st, req, aor);
+	reply_ok(srv, st, req, aor, outbound);
 }

@@ -144,11 +144,15 @@ static int build_forward(struct server *srv, const struct sip_msg *req, const st
 	char host[NETADDR_STRLEN];
 	struct sip_transport *tp = sip_stack_transport(srv->sip);
 	enum sip_transport_type out_type = hop->conn ? sip_conn_type(hop->conn) : hop->transport;
-	int err = sip_transport_local_addr(tp, out_type == SIP_TRANSPORT_WS || out_type == SIP_TRANSPORT_WSS
-						       ? SIP_TRANSPORT_TCP : out_type,
-					   &hop->addr, &local);
-	if (err)
-		return err;
+	if (out_type == SIP_TRANSPORT_WS || out_type == SIP_TRANSPORT_WSS) {
+		if (!hop->conn)
+			return ENOTCONN;
+		local = *sip_conn_local(hop->conn); /* the browser's connection is the only way */
+	} else {
+		int err = sip_transport_local_addr(tp, out_type, &hop->addr, &local);
+		if (err)
+			return err;
+	}
 	netaddr_uri_host_str(&local, host, sizeof(host));
 
 	struct slice ruri = hop->ruri.len ? hop->ruri : req->ruri.raw;

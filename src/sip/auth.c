@@ -44,8 +44,8 @@
 #define NONCE_HEX_LEN (2 * NONCE_BYTES)
 /* A bound on memory under a challenge flood: ~80 bytes an entry. */
 #define NONCES_MAX 1000000
-/* Chains stay short in normal use and average ~15 at the cap. */
-#define NONCES_BUCKETS (1u << 16)
+/* To start with: the table grows with its entries (core/hash.c). */
+#define NONCES_BUCKETS (1u << 10)
 /* Sweeping only touches expired entries, so it may run often. */
 #define SWEEP_INTERVAL_MS 1000
 /* RAND_bytes costs ~2 us a call whatever the size asked for; drawing 256

@@ -1,5 +1,6 @@
 /*
- * conn.c - TCP and TLS connections carrying SIP.
+ * conn.c - stream connections carrying SIP: TCP, TLS, and WS/WSS (whose
+ * HTTP and WebSocket framing is in conn_ws.c).
  *
  * Each connection reads into its own buffer and cuts messages by
  * Content-Length (sip_frame_length). Broken framing (a missing, negative or
@@ -72,11 +73,17 @@ const struct netaddr *sip_conn_remote(const struct sip_conn *conn)
 	return &conn->remote;
 }
 
+const struct netaddr *sip_conn_local(const struct sip_conn *conn)
+{
+	return &conn->local;
+}
+
 static void conn_destroy(void *obj)
 {
 	struct sip_conn *c = obj;
 	free(c->rbuf);
 	mbuf_free(&c->wbuf);
+	ws_reader_free(&c->ws);
 	if (c->ssl)
 		SSL_free(c->ssl);
 }
@@ -109,6 +116,7 @@ void conn_close(struct sip_conn *c, const char *why)
 		return;
 	struct sip_transport *t = c->transport;
 	c->open = false;
+	c->close_when_flushed = false;
 	log_info("%s connection %s closed (%s)", sip_transport_name(c->type),
 		 netaddr_str(&c->remote, peer, sizeof(peer)), why);
 	loop_fd_del(t->loop, &c->reg);
@@ -188,39 +196,83 @@ static int flush_pending(struct sip_conn *c)
 	}
 	memmove(c->wbuf.data, c->wbuf.data + done, c->wbuf.len - done);
 	c->wbuf.len -= done;
+	if (c->close_when_flushed && c->wbuf.len == 0) {
+		conn_close(c, c->finish_reason);
+		return 0;
+	}
 	update_interest(c, c->wbuf.len > 0);
 	return 0;
 }
 
-int conn_send(struct sip_conn *c, struct slice data)
+/* Queue bytes already in wbuf (appended by the caller) and write them. */
+static int conn_flush_appended(struct sip_conn *c)
 {
-	if (!c->open)
-		return ENOTCONN;
-	if (c->wbuf.len > 4 * 1024 * 1024) {
-		conn_close(c, "peer does not read");
-		return ENOBUFS;
-	}
-	mbuf_append_slice(&c->wbuf, data);
-	if (mbuf_failed(&c->wbuf))
+	if (mbuf_failed(&c->wbuf)) {
+		conn_close(c, "out of memory");
 		return ENOMEM;
+	}
 	if (c->connecting)
 		return 0;
 	touch(c);
 	return flush_pending(c);
 }
 
-/* Cut and deliver every whole message in rbuf. */
-static void process_buffer(struct sip_conn *c)
+static int conn_writable(struct sip_conn *c)
+{
+	if (!c->open || c->close_when_flushed)
+		return ENOTCONN;
+	if (c->wbuf.len > 4 * 1024 * 1024) {
+		conn_close(c, "peer does not read");
+		return ENOBUFS;
+	}
+	return 0;
+}
+
+int conn_write(struct sip_conn *c, struct slice data)
+{
+	int err = conn_writable(c);
+	if (err)
+		return err;
+	mbuf_append_slice(&c->wbuf, data);
+	return conn_flush_appended(c);
+}
+
+int conn_send(struct sip_conn *c, struct slice data)
+{
+	if (!conn_is_websocket(c))
+		return conn_write(c, data);
+	if (!c->upgraded)
+		return ENOTCONN;
+	int err = conn_writable(c);
+	if (err)
+		return err;
+	ws_frame_print(&c->wbuf, WS_OP_TEXT, data);
+	return conn_flush_appended(c);
+}
+
+void conn_finish(struct sip_conn *c, const char *why)
+{
+	if (!c->open)
+		return;
+	if (c->wbuf.len == 0) {
+		conn_close(c, why);
+		return;
+	}
+	c->finish_reason = why;
+	c->close_when_flushed = true;
+}
+
+/* Cut and deliver every whole SIP message in rbuf; returns the bytes used. */
+static size_t process_sip_stream(struct sip_conn *c)
 {
 	struct sip_transport *t = c->transport;
 	size_t pos = 0;
-	mem_ref(c);
 	while (c->open && pos < c->rlen) {
 		size_t skip, msg_len;
 		int rc = sip_frame_length(c->rbuf + pos, c->rlen - pos, t->settings.max_message_size,
 					  &skip, &msg_len);
 		if (skip >= 4 && memcmp(c->rbuf + pos, "\r\n\r\n", 4) == 0)
-			conn_send(c, SLICE_LIT("\r\n")); /* keep-alive pong */
+			conn_write(c, SLICE_LIT("\r\n")); /* keep-alive pong */
 		pos += skip;
 		if (rc == EAGAIN)
 			break;
@@ -239,6 +291,13 @@ static void process_buffer(struct sip_conn *c)
 		transport_deliver(t, c->rbuf + pos, msg_len, true, &src);
 		pos += msg_len;
 	}
+	return pos;
+}
+
+static void process_buffer(struct sip_conn *c)
+{
+	mem_ref(c);
+	size_t pos = conn_is_websocket(c) ? conn_ws_process(c) : process_sip_stream(c);
 	if (c->open && pos) {
 		memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
 		c->rlen -= pos;
@@ -322,7 +381,7 @@ static struct sip_conn *conn_new(struct sip_transport *t, enum sip_transport_typ
 	socklen_t len = sizeof(c->local.u.storage);
 	getsockname(fd, &c->local.u.sa, &len);
 	c->local.len = len;
-	if (type == SIP_TRANSPORT_TLS) {
+	if (type == SIP_TRANSPORT_TLS || type == SIP_TRANSPORT_WSS) {
 		c->ssl = SSL_new(t->settings.tls);
 		if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
 			mem_deref(c);
@@ -363,7 +422,8 @@ int conn_accept(struct sip_listener *l)
 int conn_open(struct sip_transport *t, enum sip_transport_type type, const struct netaddr *dst,
 	      struct sip_conn **connp)
 {
-	if (type == SIP_TRANSPORT_TLS && !t->settings.tls)
+	if ((type == SIP_TRANSPORT_TLS && !t->settings.tls) || type == SIP_TRANSPORT_WS ||
+	    type == SIP_TRANSPORT_WSS)
 		return EPROTONOSUPPORT;
 	int fd = socket(netaddr_family(dst), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

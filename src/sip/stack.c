@@ -57,6 +57,13 @@ int sip_stack_reply_stateless(struct sip_stack *s, const struct sip_msg *req, ui
 	return err;
 }
 
+static void stack_conn_closed(struct sip_conn *conn, void *arg)
+{
+	struct sip_stack *s = arg;
+	if (s->handlers.conn_closed)
+		s->handlers.conn_closed(conn, s->handlers.arg);
+}
+
 static void stack_receive(struct sip_msg *msg, const struct sip_parse_error *err, void *arg)
 {
 	struct sip_stack *s = arg;
@@ -90,12 +97,12 @@ int sip_stack_create(struct sip_stack **sp, struct loop *loop,
 		return ENOMEM;
 	s->loop = loop;
 	s->handlers = *handlers;
-	int err = hash_init(&s->server_transactions, 1 << 16);
+	int err = hash_init(&s->server_transactions, 1 << 10);
 	if (!err)
-		err = hash_init(&s->client_transactions, 1 << 16);
+		err = hash_init(&s->client_transactions, 1 << 10);
 	if (!err)
 		err = sip_transport_create(&s->transport, loop, settings, stack_receive,
-					   handlers->conn_closed, s);
+					   stack_conn_closed, s);
 	if (err) {
 		sip_stack_destroy(s);
 		return err;

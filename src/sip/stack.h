@@ -66,7 +66,6 @@ int sip_strans_reply(struct sip_strans *st, uint16_t status, const char *reason,
 		     const char *extra_headers, struct slice content_type, struct slice body);
 /* Send a response built elsewhere (a proxy forwarding a response). */
 int sip_strans_send(struct sip_strans *st, uint16_t status, struct slice response);
-const struct sip_msg *sip_strans_request(const struct sip_strans *st);
 /* Option tags we implement (Supported:, Require:, Proxy-Require:). */
 #define SIP_SUPPORTED_OPTIONS "path, outbound"
 /* 420 Bad Extension listing the request's option tags in this header

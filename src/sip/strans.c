@@ -9,6 +9,12 @@
  *
  * A retransmitted request gets the last response again. The table holds
  * one reference to each live transaction; the owner (proxy) may hold more.
+ *
+ * A non-INVITE transaction lives on for Timer J (32 s on UDP) after its
+ * final response only to repeat that response: it lets go of the request
+ * then, keeping the key, the response and where it goes. Under a REGISTER
+ * load that is most of the live transactions, and the request was most of
+ * their memory.
  */
 #include "sip/stack_internal.h"
 
@@ -25,7 +31,9 @@ enum strans_state { ST_TRYING, ST_PROCEEDING, ST_ACCEPTED, ST_COMPLETED, ST_CONF
 struct sip_strans {
 	struct hash_link link;
 	struct sip_stack *stack;
-	struct sip_msg *request;
+	struct sip_msg *request;  /* until a non-INVITE transaction completes */
+	enum sip_transport_type transport; /* of the request: where responses go */
+	struct sip_conn *conn;    /* stream transports: a reference */
 	char *key;
 	enum strans_state state;
 	bool invite;
@@ -75,6 +83,7 @@ static void strans_destroy(void *obj)
 {
 	struct sip_strans *st = obj;
 	mem_deref(st->request);
+	mem_deref(st->conn);
 	mbuf_free(&st->last_response);
 	free(st->key);
 }
@@ -97,8 +106,8 @@ static void end_timer_fired(void *arg)
 
 static void send_last(struct sip_strans *st)
 {
-	sip_transport_send(st->stack->transport, st->request->src.transport, &st->reply_to,
-			   st->request->src.conn, mbuf_slice(&st->last_response));
+	sip_transport_send(st->stack->transport, st->transport, &st->reply_to, st->conn,
+			   mbuf_slice(&st->last_response));
 }
 
 static void retransmit_fired(void *arg)
@@ -130,6 +139,8 @@ struct sip_strans *sip_strans_create(struct sip_stack *s, struct sip_msg *req)
 	st->key[len] = '\0';
 	st->stack = s;
 	st->request = mem_ref(req);
+	st->transport = req->src.transport;
+	st->conn = mem_ref(req->src.conn);
 	st->invite = req->method_id == SIP_METHOD_INVITE;
 	st->state = st->invite ? ST_PROCEEDING : ST_TRYING;
 	st->reliable = req->src.transport != SIP_TRANSPORT_UDP;
@@ -169,6 +180,8 @@ int sip_strans_send(struct sip_strans *st, uint16_t status, struct slice respons
 		loop_timer_start(loop, &st->end_timer, 64 * SIP_T1, end_timer_fired, st); /* H */
 	} else {
 		st->state = ST_COMPLETED;
+		mem_deref(st->request);
+		st->request = NULL;
 		loop_timer_start(loop, &st->end_timer, st->reliable ? 0 : 64 * SIP_T1, end_timer_fired, st); /* J */
 	}
 	return 0;
@@ -178,6 +191,8 @@ int sip_strans_reply(struct sip_strans *st, uint16_t status, const char *reason,
 		     const char *extra_headers, struct slice content_type, struct slice body)
 {
 	struct mbuf out;
+	if (!st->request)
+		return EALREADY; /* completed: the request is gone with the chance to answer */
 	mbuf_init(&out);
 	sip_build_response(&out, st->request, status, reason, st->to_tag, extra_headers, content_type, body);
 	int err = mbuf_failed(&out) ? ENOMEM : sip_strans_send(st, status, mbuf_slice(&out));
@@ -215,6 +230,8 @@ bool sip_strans_refuse_extensions(struct sip_strans *st, enum sip_header_id id)
 	struct sip_value_iter it;
 	struct slice tag;
 	struct mbuf unsupported;
+	if (!st->request)
+		return false;
 	mbuf_init(&unsupported);
 	sip_value_iter_init(&it, st->request, id);
 	while (sip_value_iter_next(&it, &tag)) {
@@ -231,11 +248,6 @@ bool sip_strans_refuse_extensions(struct sip_strans *st, enum sip_header_id id)
 	}
 	mbuf_free(&unsupported);
 	return refused;
-}
-
-const struct sip_msg *sip_strans_request(const struct sip_strans *st)
-{
-	return st->request;
 }
 
 bool sip_strans_has_final(const struct sip_strans *st)

@@ -36,7 +36,7 @@ int sip_transport_create(struct sip_transport **tp, struct loop *loop,
 	t->arg = arg;
 	t->next_conn_id = 1;
 	t->recv_buf = malloc(UDP_MAX_DATAGRAM + 1);
-	if (!t->recv_buf || hash_init(&t->conns, 4096)) {
+	if (!t->recv_buf || hash_init(&t->conns, 1 << 8)) {
 		free(t->recv_buf);
 		free(t);
 		return ENOMEM;
@@ -181,7 +181,7 @@ int sip_transport_listen(struct sip_transport *t, enum sip_transport_type type,
 	char where[NETADDR_STRLEN];
 	if (t->listener_count == TRANSPORT_MAX_LISTENERS)
 		return ENOSPC;
-	if (type == SIP_TRANSPORT_TLS && !t->settings.tls)
+	if ((type == SIP_TRANSPORT_TLS || type == SIP_TRANSPORT_WSS) && !t->settings.tls)
 		return EINVAL;
 	bool datagram = type == SIP_TRANSPORT_UDP;
 	int fd = open_socket(addr, datagram ? SOCK_DGRAM : SOCK_STREAM);
@@ -308,10 +308,10 @@ int sip_transport_send(struct sip_transport *t, enum sip_transport_type type,
 			return EAFNOSUPPORT;
 		return udp_send(l, dst, data);
 	}
-	if (type != SIP_TRANSPORT_TCP && type != SIP_TRANSPORT_TLS)
-		return ENOTCONN; /* WebSocket peers cannot be called back */
 	struct sip_conn *c = sip_transport_find_conn(t, type, dst);
 	if (!c) {
+		if (type == SIP_TRANSPORT_WS || type == SIP_TRANSPORT_WSS)
+			return ENOTCONN; /* WebSocket peers cannot be called back */
 		int err = conn_open(t, type, dst, &c);
 		if (err)
 			return err;

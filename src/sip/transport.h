@@ -1,5 +1,6 @@
 /*
- * transport.h - SIP over UDP, TCP and TLS (RFC 3261 18, RFC 3581).
+ * transport.h - SIP over UDP, TCP, TLS (RFC 3261 18, RFC 3581) and
+ * WebSocket, plain or over TLS (RFC 7118).
  *
  * The transport owns listening sockets and connections. Received messages
  * are parsed and handed to one receive handler with their source filled in
@@ -15,12 +16,21 @@
  * Sending: to a netaddr over a transport type. For streams an existing
  * connection to that address is reused (that is how requests reach clients
  * registered over TCP/TLS behind NAT), otherwise a new one is opened.
+ * WebSocket connections are only ever accepted, never opened: a browser
+ * can be reached over the connection it opened, or not at all.
+ *
+ * A WS/WSS listener is also the HTTP server of its port (the web phone and
+ * the SIP WebSocket share one port, as browsers expect): requests that are
+ * not the WebSocket upgrade go to the http handler (conn_ws.c).
  */
 #ifndef RTCB_SIP_TRANSPORT_H
 #define RTCB_SIP_TRANSPORT_H
 
+#include "core/mbuf.h"
 #include "core/netaddr.h"
 #include "core/slice.h"
+#include "http/request.h"
+#include "http/ws.h"
 #include "sip/msg.h"
 
 #include <openssl/ssl.h>
@@ -31,11 +41,18 @@ struct sip_transport;
 
 typedef void(sip_recv_handler)(struct sip_msg *msg, const struct sip_parse_error *err, void *arg);
 typedef void(sip_conn_close_handler)(struct sip_conn *conn, void *arg);
+/* Write a whole HTTP response to req into out. */
+typedef void(sip_http_handler)(const struct http_request *req, struct mbuf *out, void *arg);
 
 struct sip_transport_settings {
-	size_t max_message_size;
+	size_t max_message_size; /* also the largest WebSocket message */
 	unsigned idle_timeout_s;
-	SSL_CTX *tls; /* NULL: no TLS */
+	SSL_CTX *tls; /* NULL: no TLS, no WSS */
+	/* WS/WSS listeners */
+	struct ws_policy ws;        /* path, subprotocol, allowed origins (secure: set per connection) */
+	size_t max_http_head;       /* request line + headers */
+	sip_http_handler *http;     /* requests other than the upgrade; NULL: 404 */
+	void *http_arg;
 };
 
 int sip_transport_create(struct sip_transport **tp, struct loop *loop,
@@ -72,6 +89,7 @@ bool sip_conn_is_open(const struct sip_conn *conn);
 uint64_t sip_conn_id(const struct sip_conn *conn);
 enum sip_transport_type sip_conn_type(const struct sip_conn *conn);
 const struct netaddr *sip_conn_remote(const struct sip_conn *conn);
+const struct netaddr *sip_conn_local(const struct sip_conn *conn);
 /* Keep the connection open at least this long without traffic (a
  * registration over it is valid that long). */
 void sip_conn_keep_alive_for(struct sip_conn *conn, unsigned seconds);

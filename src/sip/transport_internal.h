@@ -1,6 +1,7 @@
 /*
- * transport_internal.h - shared between transport.c (listeners, UDP) and
- * conn.c (TCP/TLS connections). Not for use outside sip/transport*.
+ * transport_internal.h - shared between transport.c (listeners, UDP),
+ * conn.c (stream connections) and conn_ws.c (their HTTP and WebSocket
+ * side). Not for use outside sip/transport* and sip/conn*.
  */
 #ifndef RTCB_SIP_TRANSPORT_INTERNAL_H
 #define RTCB_SIP_TRANSPORT_INTERNAL_H
@@ -56,6 +57,10 @@ struct sip_conn {
 	SSL *ssl;
 	bool connecting;   /* outgoing TCP connect in progress */
 	bool open;
+	bool close_when_flushed; /* close once wbuf is written (HTTP errors, WebSocket close) */
+	const char *finish_reason;
+	bool upgraded;     /* WS/WSS: past the HTTP upgrade, speaking WebSocket */
+	struct ws_reader ws;
 	unsigned keep_alive_s;
 	char *rbuf;
 	size_t rlen, rcap;
@@ -68,7 +73,19 @@ struct sip_listener *transport_listener_for(struct sip_transport *t, enum sip_tr
 					    int family);
 
 int conn_accept(struct sip_listener *l);
+/* Send one SIP message (framed as a WebSocket message on WS/WSS). */
 int conn_send(struct sip_conn *c, struct slice data);
+/* Queue bytes as they are and write what the socket takes. */
+int conn_write(struct sip_conn *c, struct slice data);
+/* Close once what is queued has been written. */
+void conn_finish(struct sip_conn *c, const char *why);
+static inline bool conn_is_websocket(const struct sip_conn *c)
+{
+	return c->type == SIP_TRANSPORT_WS || c->type == SIP_TRANSPORT_WSS;
+}
+/* Consume what can be consumed of rbuf on a WS/WSS connection (conn_ws.c);
+ * returns the bytes used. */
+size_t conn_ws_process(struct sip_conn *c);
 int conn_open(struct sip_transport *t, enum sip_transport_type type, const struct netaddr *dst,
 	      struct sip_conn **connp);
 void conn_close(struct sip_conn *c, const char *why);

@@ -86,6 +86,11 @@ static void test_defaults(void **state)
 	assert_true(c.offer_sha256);
 	assert_int_equal(c.md5_only_user_agent_count, 1);
 	assert_string_equal(c.md5_only_user_agents[0], "baresip");
+	assert_int_equal(c.https_port, 8443);
+	assert_int_equal(c.http_port, 0);
+	assert_string_equal(c.web_root, RTCBRIDGE_WEB_ROOT);
+	assert_int_equal(c.allowed_origin_count, 0);
+	assert_int_equal(c.max_header_size, 8192);
 	assert_int_equal(c.invite_timeout, 180);
 }
 
@@ -120,6 +125,13 @@ static const char full_file[] =
 	"nonce_lifetime = 30 ; seconds\n"
 	"offer_sha256 = no\n"
 	"md5_only_user_agents = Old Phone/1.0, baresip\n"
+	"\n"
+	"[http]\n"
+	"https_port = 9443\n"
+	"http_port = 8080\n"
+	"web_root = /srv/phone\n"
+	"allowed_origins = https://phone.example.org, http://localhost:3000\n"
+	"max_header_size = 4096\n"
 	"\n"
 	"[proxy]\n"
 	"invite_timeout = 20\n";
@@ -160,6 +172,13 @@ static void test_full_file(void **state)
 	assert_int_equal(c.md5_only_user_agent_count, 2);
 	assert_string_equal(c.md5_only_user_agents[0], "Old Phone/1.0");
 	assert_string_equal(c.md5_only_user_agents[1], "baresip");
+	assert_int_equal(c.https_port, 9443);
+	assert_int_equal(c.http_port, 8080);
+	assert_string_equal(c.web_root, "/srv/phone");
+	assert_int_equal(c.allowed_origin_count, 2);
+	assert_string_equal(c.allowed_origins[0], "https://phone.example.org");
+	assert_string_equal(c.allowed_origins[1], "http://localhost:3000");
+	assert_int_equal(c.max_header_size, 4096);
 	assert_int_equal(c.invite_timeout, 20);
 }
 
@@ -290,6 +309,8 @@ static const struct bad_case bad_cases[] = {
 	{ "[sip]\nudp_port =\n", "2: [sip] udp_port: \"\" is not a port number" },
 	{ "[sip]\nmax_message_size = 100\n", "2: [sip] max_message_size: \"100\" is not a size in bytes (1024-16777216)" },
 	{ "[registrar]\nmax_contacts = 0\n", "2: [registrar] max_contacts: \"0\" is not a number of contacts (1-1000)" },
+	{ "[http]\nallowed_origins = phone.example.org\n",
+	  "2: [http] allowed_origins: \"phone.example.org\" is not an origin such as https://phone.example.org:8443" },
 	{ "[auth]\nnonce_lifetime = 1.5\n", "2: [auth] nonce_lifetime: \"1.5\" is not a number of seconds (1-86400)" },
 	{ "[proxy]\ninvite_timeout = 0\n", "2: [proxy] invite_timeout: \"0\" is not a number of seconds" },
 	{ "[general]\nsyslog = maybe\n", "2: [general] syslog: \"maybe\" is not a boolean (yes, no, true, false, 1, 0)" },
@@ -302,7 +323,7 @@ static const struct bad_case bad_cases[] = {
 	{ "[sip]\nadvertised_address = a..b\n", "2: [sip] advertised_address: \"a..b\" is not" },
 	{ "[sip]\nadvertised_address = [::1]\n", "2: [sip] advertised_address: \"[::1]\" is not" },
 	/* sections and keys */
-	{ "[general]\nsyslog = no\n[bogus]\n", "3: [bogus]: unknown section (known: general, sip, registrar, auth, proxy)" },
+	{ "[general]\nsyslog = no\n[bogus]\n", "3: [bogus]: unknown section (known: general, sip, registrar, auth, http, proxy)" },
 	{ "[Sip]\nudp_port = 1\n", "1: [Sip]: unknown section" },
 	{ "[sip]\nudp_prot = 5060\n", "2: [sip] udp_prot: unknown key" },
 	{ "[registrar]\nudp_port = 5060\n", "2: [registrar] udp_port: unknown key" },

@@ -12,8 +12,9 @@
 #
 # Everything a test starts is stopped by the EXIT trap; on failure the
 # daemon's log and the peers' logs are printed. Network traffic goes to
-# 127.0.0.1 and ::1 only. Ports: SIP UDP/TCP 25060, TLS 25061 (a `make run`
-# instance on 5060/5061 is not disturbed); test peers use 25070-25499.
+# 127.0.0.1 and ::1 only. Ports: SIP UDP/TCP 25060, TLS 25061, HTTPS+WSS
+# 25543, HTTP+WS 25580 (a `make run` instance on 5060/5061/8443 is not
+# disturbed); test peers use 25070-25499.
 #
 # Set KEEP_TMP=1 to keep the temporary directory for a look afterwards.
 
@@ -26,6 +27,8 @@ SIP_HOST=127.0.0.1
 SIP_HOST6=::1
 SIP_PORT=25060
 TLS_PORT=25061
+HTTPS_PORT=25543 # HTTPS + WSS
+HTTP_PORT=25580  # plain HTTP + WS
 
 FAILURES=0
 CHECKS=0
@@ -81,6 +84,8 @@ CONF_TLS_PORT=${CONF_TLS_PORT:-$TLS_PORT}
 CONF_MIN_EXPIRES=${CONF_MIN_EXPIRES:-1}
 CONF_INVITE_TIMEOUT=${CONF_INVITE_TIMEOUT:-30}
 CONF_TCP_IDLE_TIMEOUT=${CONF_TCP_IDLE_TIMEOUT:-30}
+CONF_HTTPS_PORT=${CONF_HTTPS_PORT:-$HTTPS_PORT}
+CONF_HTTP_PORT=${CONF_HTTP_PORT:-$HTTP_PORT}
 CONF_EXTRA=${CONF_EXTRA:-} # appended verbatim (more sections)
 
 rtcb_config() {
@@ -108,6 +113,10 @@ max_contacts = 10
 
 [auth]
 nonce_lifetime = $CONF_NONCE_LIFETIME
+
+[http]
+https_port = $CONF_HTTPS_PORT
+http_port = $CONF_HTTP_PORT
 
 [proxy]
 invite_timeout = $CONF_INVITE_TIMEOUT

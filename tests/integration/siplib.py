@@ -9,6 +9,7 @@ Used by lib.sh to wait until the daemon answers (`python3 siplib.py ping`),
 by test_torture.py and by test_auth.py.
 """
 
+import base64
 import hashlib
 import os
 import random
@@ -126,7 +127,8 @@ def split_stream(buf):
 class Connection:
     """One UDP socket or one TCP connection to the server, with deadlines."""
 
-    def __init__(self, transport, host, port, local_port=0, bind_host=None, connect_timeout=2.0):
+    def __init__(self, transport, host, port, local_port=0, bind_host=None, connect_timeout=2.0,
+                 origin=None, subprotocol="sip", path="/ws"):
         check_loopback(host)
         self.transport = transport.lower()
         self.host = host
@@ -137,29 +139,117 @@ class Connection:
         if local_port or bind_host or self.transport == "udp":
             # UDP: bind now so that the Via can name the real local port.
             self.sock.bind((bind_host or host, local_port))
-        if self.transport in ("tcp", "tls"):
+        if self.transport != "udp":
             self.sock.settimeout(connect_timeout)
             self.sock.connect((host, port))
-        if self.transport == "tls":
+        if self.transport in ("tls", "wss"):
             # Test peer: the daemon's certificate is self-signed, not verified.
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
             self.sock = ctx.wrap_socket(self.sock, server_hostname=host)
             self.tls_version = self.sock.version()
-        self.sock.setblocking(False)
         self.buf = b""
         self.closed_by_peer = False
+        self.invalid_host = token(12) + ".invalid"
+        self.close_code = None   # WebSocket: the code of the server's close frame
+        self.pongs = []          # WebSocket: payloads of pongs received
+        self.handshake = None    # WebSocket: the server's answer to the upgrade
         self.local_host, self.local_port = self.sock.getsockname()[:2]
+        if self.is_websocket():
+            self.handshake = self.upgrade(origin, subprotocol, path)
+        self.sock.setblocking(False)
+
+    def is_websocket(self):
+        return self.transport in ("ws", "wss")
+
+    def upgrade(self, origin, subprotocol, path):
+        """RFC 6455 opening handshake; returns the response head (text). The
+        connection is usable for SIP only when it is a 101."""
+        key = base64.b64encode(os.urandom(16)).decode()
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (host, self.port),
+                 "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: " + key,
+                 "Sec-WebSocket-Version: 13"]
+        if subprotocol:
+            lines.append("Sec-WebSocket-Protocol: " + subprotocol)
+        if origin:
+            lines.append("Origin: " + origin)
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = self.sock.recv(4096)
+            if not data:
+                self.closed_by_peer = True
+                break
+            head += data
+        head, _, self.ws_rest = head.partition(b"\r\n\r\n")
+        text = head.decode("latin-1")
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        if text.startswith("HTTP/1.1 101") and ("sec-websocket-accept: " + accept.lower()) \
+                not in text.lower():
+            raise AssertionError("101 without the right Sec-WebSocket-Accept: %r" % text)
+        return text
+
+    @staticmethod
+    def ws_frame(opcode, payload, fin=True, mask=True, length=None):
+        """A client frame (masked unless told otherwise); length overrides
+        the declared payload length (for oversized-frame tests)."""
+        n = len(payload) if length is None else length
+        head = bytes([(0x80 if fin else 0) | opcode])
+        bit = 0x80 if mask else 0
+        if n < 126:
+            head += bytes([bit | n])
+        elif n < 65536:
+            head += bytes([bit | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([bit | 127]) + n.to_bytes(8, "big")
+        if not mask:
+            return head + payload
+        key = os.urandom(4)
+        return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+    def send_raw(self, data):
+        self.sock.setblocking(True)
+        self.sock.settimeout(2.0)
+        self.sock.sendall(data)
+        self.sock.setblocking(False)
 
     def send(self, data):
         if self.transport == "udp":
             self.sock.sendto(data, (self.host, self.port))
+        elif self.is_websocket():
+            self.send_raw(self.ws_frame(1, data))
         else:
-            self.sock.setblocking(True)
-            self.sock.settimeout(2.0)
-            self.sock.sendall(data)
-            self.sock.setblocking(False)
+            self.send_raw(data)
+
+    def ws_split(self, buf):
+        """Complete server frames off buf: SIP messages out, control frames
+        noted. Returns (messages, rest)."""
+        out = []
+        while len(buf) >= 2:
+            opcode, n, pos = buf[0] & 0x0F, buf[1] & 0x7F, 2
+            if n == 126:
+                if len(buf) < 4:
+                    break
+                n, pos = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    break
+                n, pos = int.from_bytes(buf[2:10], "big"), 10
+            if buf[1] & 0x80:
+                raise AssertionError("the server sent a masked frame")
+            if len(buf) < pos + n:
+                break
+            payload, buf = buf[pos:pos + n], buf[pos + n:]
+            if opcode in (1, 2):
+                out.append(Message(payload))
+            elif opcode == 10:
+                self.pongs.append(payload)
+            elif opcode == 8:
+                self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        return out, buf
 
     def receive(self, timeout):
         """Messages that arrive within timeout seconds (may be empty). For TCP
@@ -170,7 +260,11 @@ class Connection:
             left = deadline - time.monotonic()
             if left <= 0:
                 return msgs
-            pending = self.transport == "tls" and self.sock.pending() > 0
+            pending = self.transport in ("tls", "wss") and self.sock.pending() > 0
+            if self.is_websocket() and self.ws_rest:
+                got, self.buf = self.ws_split(self.ws_rest)
+                self.ws_rest = b""
+                msgs.extend(got)
             ready = pending or select.select([self.sock], [], [], left)[0]
             if not ready:
                 return msgs
@@ -187,11 +281,12 @@ class Connection:
                     continue
                 except ConnectionResetError:
                     data = b""
+                split = self.ws_split if self.is_websocket() else split_stream
                 if not data:
                     self.closed_by_peer = True
-                    got, self.buf = split_stream(self.buf)
+                    got, self.buf = split(self.buf)
                     return msgs + got
-                got, self.buf = split_stream(self.buf + data)
+                got, self.buf = split(self.buf + data)
                 msgs.extend(got)
 
     def wait_final(self, timeout, match=None):
@@ -216,6 +311,8 @@ class Connection:
 
 
 def via_host(conn):
+    if conn.is_websocket():
+        return conn.invalid_host  # RFC 7118: a browser has no address to give
     h = conn.local_host
     return "[%s]" % h if ":" in h else h
 
@@ -314,10 +411,12 @@ def ping(host, port, transport="udp", timeout=1.0):
 
 SIP_PORT = 25060
 TLS_PORT = 25061
+HTTPS_PORT = 25543  # HTTPS + WSS
+HTTP_PORT = 25580   # plain HTTP + WS
 
 
 def write_config(path, state_dir, domains=(), nonce_lifetime=300, tcp_idle_timeout=30,
-                 log_level="debug", extra=""):
+                 log_level="debug", extra="", web_root=None, allowed_origins=()):
     with open(path, "w") as f:
         f.write("""; written by tests/integration/siplib.py
 [general]
@@ -343,10 +442,16 @@ max_contacts = 10
 [auth]
 nonce_lifetime = %d
 
+[http]
+https_port = %d
+http_port = %d
+%s%s
 [proxy]
 invite_timeout = 30
 %s""" % (log_level, state_dir, SIP_PORT, SIP_PORT, TLS_PORT, ", ".join(domains),
-         tcp_idle_timeout, nonce_lifetime, extra))
+         tcp_idle_timeout, nonce_lifetime, HTTPS_PORT, HTTP_PORT,
+         "web_root = %s\n" % web_root if web_root else "",
+         "allowed_origins = %s\n" % ", ".join(allowed_origins) if allowed_origins else "", extra))
 
 
 class Daemon:

@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "leakcheck.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -30,21 +31,6 @@
 #define URI "sip:example.org"
 
 /* ------------------------------------------------------------- fixture */
-
-/*
- * Bytes allocated right now, exact, from AddressSanitizer's allocator. It is
- * there only in sanitizer builds (`make unit-san`); elsewhere this is 0 and
- * the leak check passes trivially, because glibc's own counters include the
- * chunks cached in its per-thread free lists and so drift by a few hundred
- * bytes from test to test.
- */
-size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
-
-static size_t allocated_bytes(void)
-{
-	return __sanitizer_get_current_allocated_bytes ? __sanitizer_get_current_allocated_bytes()
-						       : 0;
-}
 
 struct env {
 	size_t allocated_before;
