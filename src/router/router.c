@@ -26,6 +26,7 @@
 #include "sip/stack.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define ALLOWED_METHODS "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK"
@@ -65,15 +66,16 @@ static bool next_route(const struct sip_msg *req, size_t skip, struct sip_addr *
 	return false;
 }
 
-/* flow=TCP~host~port in our Route entry names the connection to use. */
-static void apply_flow(struct server *srv, const struct sip_addr *our_route, struct next_hop *hop)
+/* flow=TCP~host~port in our Route entry names the connection to use.
+ * Returns ENOTCONN when it names one that is gone. */
+static int apply_flow(struct server *srv, const struct sip_addr *our_route, struct next_hop *hop)
 {
 	struct slice flow;
 	if (!our_route || !sip_param_find(our_route->uri.params, "flow", &flow))
-		return;
+		return 0;
 	long t1 = slice_index(flow, '~');
 	if (t1 < 0)
-		return;
+		return 0;
 	struct slice rest = slice_make(flow.p + t1 + 1, flow.len - (size_t)t1 - 1);
 	long t2 = -1;
 	for (long i = (long)rest.len - 1; i >= 0; i--)
@@ -87,13 +89,14 @@ static void apply_flow(struct server *srv, const struct sip_addr *our_route, str
 	if (t2 < 0 || sip_transport_parse(slice_make(flow.p, (size_t)t1), &type) ||
 	    slice_to_u32(slice_make(rest.p + t2 + 1, rest.len - (size_t)t2 - 1), &port) || port > 65535 ||
 	    netaddr_set(&addr, slice_make(rest.p, (size_t)t2), (uint16_t)port))
-		return;
+		return 0;
 	struct sip_conn *conn = sip_transport_find_conn(sip_stack_transport(srv->sip), type, &addr);
-	if (conn) {
-		hop->conn = conn;
-		hop->transport = type;
-		hop->addr = addr;
-	}
+	if (!conn)
+		return ENOTCONN;
+	hop->conn = conn;
+	hop->transport = type;
+	hop->addr = addr;
+	return 0;
 }
 
 /* Destination for a request that follows a route set or its R-URI. */
@@ -106,10 +109,11 @@ static int route_hop(struct server *srv, const struct sip_msg *req, size_t consu
 		err = proxy_hop_from_uri(&route.uri, hop);
 	else
 		err = proxy_hop_from_uri(&req->ruri, hop);
-	if (err)
-		return err;
-	apply_flow(srv, consumed ? our_last : NULL, hop);
-	return 0;
+	/* A browser's address (x.invalid) cannot be reached, its flow can. */
+	int flow_err = apply_flow(srv, consumed ? our_last : NULL, hop);
+	if (hop->conn)
+		return 0;
+	return flow_err ? flow_err : err;
 }
 
 static void handle_ack(struct server *srv, struct sip_msg *req)
@@ -237,7 +241,10 @@ void router_handle_request(struct sip_stack *s, struct sip_msg *req, void *arg)
 		else if (req->max_forwards == 0)
 			reply(st, 483, NULL);
 		else if (!sip_strans_refuse_extensions(st, SIP_HDR_PROXY_REQUIRE)) {
-			if (route_hop(srv, req, consumed, &our_last, &hop))
+			int err = route_hop(srv, req, consumed, &our_last, &hop);
+			if (err == ENOTCONN)
+				reply(st, 430, "Flow Failed"); /* RFC 5626 5.3 */
+			else if (err)
 				reply(st, 404, "Cannot reach the next hop");
 			else
 				proxy_forward(srv, st, req, &hop, consumed);

@@ -313,8 +313,13 @@ int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *he
 		goto out;
 	/* Appends, not mbuf_printf: this runs for every unauthenticated request,
 	 * floods included, and formatting was most of its cost. */
-	int algorithms = offer_sha256 ? AUTH_ALG_COUNT : AUTH_ALG_MD5 + 1;
-	for (int alg = 0; alg < algorithms; alg++) {
+	/* MD5 first for clients that take the first challenge (SIPp, most
+	 * phones), MD5 again last for those that take the last (SIP.js, JsSIP),
+	 * SHA-256 between for those that choose. */
+	static const enum auth_algorithm both[] = { AUTH_ALG_MD5, AUTH_ALG_SHA256, AUTH_ALG_MD5 };
+	size_t algorithms = offer_sha256 ? sizeof(both) / sizeof(both[0]) : 1;
+	for (size_t i = 0; i < algorithms; i++) {
+		enum auth_algorithm alg = both[i];
 		mbuf_append_str(out, header_name);
 		mbuf_append_str(out, ": Digest realm=\"");
 		mbuf_append_slice(out, realm);
@@ -567,8 +572,10 @@ enum auth_result auth_verify(struct auth_nonces *n, const struct auth_credential
 	if (!nonce || nonce_expired(n, nonce))
 		return AUTH_STALE;
 	if (slice_is_set(c->qop) ? nc <= nonce->max_nc : nonce->max_nc != 0) {
+		/* A replay, or a client that sends its last credentials again
+		 * (SIP.js does on every refresh): either way a fresh nonce. */
 		log_debug("auth: nonce-count replay for nonce %.*s", SLICE_FMT(c->nonce));
-		return AUTH_FAILED;
+		return AUTH_STALE;
 	}
 	nonce->max_nc = slice_is_set(c->qop) ? nc : UINT32_MAX;
 	return AUTH_OK;

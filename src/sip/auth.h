@@ -3,19 +3,20 @@
  * RFC 8760): challenges, credential parsing, verification, nonce lifetime
  * and nonce-count replay protection.
  *
- * Challenges offer MD5 first and SHA-256 second: most SIP clients (SIPp,
- * SIP.js, JsSIP, phones) take the first challenge and support only MD5,
- * while RFC 8760 clients pick the strongest they know. Some MD5-only
+ * Challenges offer MD5, SHA-256, then MD5 again: MD5-only clients take
+ * either the first challenge (SIPp, most phones) or the last (SIP.js,
+ * JsSIP), and RFC 8760 clients pick the strongest they know. Some MD5-only
  * clients (libre before 3.x, hence baresip) give up on a challenge set that
  * holds an algorithm they do not know, so the caller chooses per request
- * whether SHA-256 is offered.
+ * whether SHA-256 is offered at all.
  *
  * Nonces are random, kept in a table owned by one thread with the time they
  * were issued and the highest nonce-count seen. A nonce older than the
  * lifetime, or unknown (for example after a restart), verifies as STALE so
  * the client retries with a fresh one without asking the user again. A
- * nonce-count that is not higher than the last one accepted is a replay and
- * fails.
+ * nonce-count that is not higher than the last one accepted is a replay: it
+ * is never accepted, and verifies as STALE too, so a client that merely
+ * sent its last credentials again gets a fresh nonce.
  *
  * Stored secrets are HA1 values (hex of H(user:realm:password)); passwords
  * are never stored or logged.
@@ -44,8 +45,9 @@ struct auth_credentials {
 
 enum auth_result {
 	AUTH_OK = 0,
-	AUTH_STALE,   /* right password, old or unknown nonce: challenge again with stale=true */
-	AUTH_FAILED,  /* wrong response or replayed nonce-count */
+	AUTH_STALE,   /* right password, but an old or unknown nonce or a nonce-count
+			 already seen: challenge again with stale=true */
+	AUTH_FAILED,  /* wrong response */
 };
 
 struct auth_nonces;
@@ -54,8 +56,8 @@ int auth_nonces_create(struct auth_nonces **np, struct loop *loop, unsigned life
 void auth_nonces_destroy(struct auth_nonces *n);
 
 /*
- * Append the challenge headers, MD5 first and then, when offer_sha256,
- * SHA-256, each "<header_name>: Digest realm=\"..\", nonce=\"..\",
+ * Append the challenge headers: MD5 alone, or with offer_sha256 MD5,
+ * SHA-256 and MD5 again (one nonce for all), each "<header_name>: Digest realm=\"..\", nonce=\"..\",
  * algorithm=.., qop=\"auth\"[, stale=true]\r\n". header_name is
  * "WWW-Authenticate" or "Proxy-Authenticate".
  */

@@ -21,6 +21,7 @@
 #include "core/mem.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
@@ -148,6 +149,7 @@ static void update_interest(struct sip_conn *c, bool want_write)
 static ssize_t conn_read(struct sip_conn *c, char *buf, size_t len)
 {
 	if (c->ssl) {
+		ERR_clear_error(); /* SSL_get_error reads the thread's queue: start it empty */
 		int n = SSL_read(c->ssl, buf, (int)len);
 		if (n > 0)
 			return n;
@@ -169,6 +171,7 @@ static ssize_t conn_read(struct sip_conn *c, char *buf, size_t len)
 static ssize_t conn_write_raw(struct sip_conn *c, const char *data, size_t len)
 {
 	if (c->ssl) {
+		ERR_clear_error();
 		int n = SSL_write(c->ssl, data, (int)len);
 		if (n > 0)
 			return n;

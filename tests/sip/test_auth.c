@@ -253,8 +253,10 @@ static void test_challenge_format(void **state)
 		 "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"%s\", algorithm=MD5, "
 		 "qop=\"auth\"\r\n"
 		 "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"%s\", algorithm=SHA-256, "
+		 "qop=\"auth\"\r\n"
+		 "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"%s\", algorithm=MD5, "
 		 "qop=\"auth\"\r\n",
-		 nonce, nonce);
+		 nonce, nonce, nonce);
 	assert_string_equal(e->out.data, expected);
 
 	mbuf_reset(&e->out);
@@ -329,20 +331,22 @@ static void test_nonce_count(void **state)
 	char nonce[64];
 
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 0), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 0), AUTH_STALE);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_STALE);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 2), AUTH_OK);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 5), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 3), AUTH_FAILED);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 5), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 3), AUTH_STALE);
+	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 5), AUTH_STALE);
 	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 0xffffffff), AUTH_OK);
 	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 0xffffffff),
-			 AUTH_FAILED);
-	/* An RFC 2069 request after qop ones: the nonce is not fresh. */
+			 AUTH_STALE);
+	/* Replays are never accepted; they get a fresh nonce (STALE), which is
+	 * all a client that repeats its last credentials needs.
+	 * An RFC 2069 request after qop ones: the nonce is not fresh. */
 	challenge_nonce(e, nonce);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
 }
 
 static void test_no_qop_once(void **state)
@@ -353,8 +357,8 @@ static void test_no_qop_once(void **state)
 	challenge_nonce(e, nonce);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, "wrong", nonce, NO_QOP), AUTH_FAILED);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_FAILED);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_STALE);
 }
 
 static void test_unknown_nonce(void **state)
@@ -433,7 +437,7 @@ static void test_qop_rules(void **state)
 		 nonce, response);
 	assert_int_equal(auth_credentials_parse(slice_from_cstr(e->header), &e->c), 0);
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT(METHOD), ha1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 10), AUTH_FAILED);
+	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 10), AUTH_STALE);
 	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 11), AUTH_OK);
 }
 
