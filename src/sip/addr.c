@@ -77,9 +77,11 @@ bool sip_value_next(struct slice *rest, struct slice *value)
  */
 static int params_scan(struct slice params, const char *name, bool *found, struct slice *value)
 {
-	const char *p = params.p, *end = params.p + params.len;
 	if (found)
 		*found = false;
+	if (params.len == 0)
+		return 0; /* also when params.p is NULL, where p + 0 is not defined */
+	const char *p = params.p, *end = params.p + params.len;
 	p = skip_lws(p, end);
 	while (p < end) {
 		if (*p != ';')
