@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Isrc -MMD -MP -DRTCBRIDGE_VERSION=\"$(VERSION)\" \
            -DRTCBRIDGE_WEB_ROOT=\"$(WEB_ROOT)\"
-LIBS    := -lsqlite3 -lssl -lcrypto -linih -lpthread
+LIBS    := -lsqlite3 -lsrtp2 -lssl -lcrypto -linih -lpthread
 
 LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

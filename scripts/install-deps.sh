@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential pkg-config clang
-	libssl-dev libsqlite3-dev libinih-dev libcmocka-dev
+	libssl-dev libsqlite3-dev libinih-dev libcmocka-dev libsrtp2-dev
 	# run and test
 	openssl           # throwaway TLS certificates for test peers
 	sip-tester        # SIPp
