@@ -29,7 +29,7 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test unit unit-san integration fuzz clean deps web browser
+.PHONY: all run test unit unit-san integration fuzz clean deps web browser print-libs
 
 all: $(BUILD)/rtcbridge $(BUILD)/rtcbridge-ctl
 
@@ -83,6 +83,10 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) browser
 	$(MAKE) fuzz
+
+# For scripts that link against the library (tests/run-fuzz.sh).
+print-libs:
+	@echo $(LIBS)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -47,6 +47,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0
 failed=0
+# The libraries the daemon links with, from the Makefile (one list to keep).
+libs=$(make -s --no-print-directory print-libs)
 for src in "${sources[@]}"; do
 	target=$(basename "$src" .c)
 	name=${target#fuzz_}
@@ -57,7 +59,7 @@ for src in "${sources[@]}"; do
 	mkdir -p "$build/fuzz"
 	# shellcheck disable=SC2086 # flags are words on purpose
 	if ! $CC $flags -std=c11 -D_GNU_SOURCE -Isrc -Ifuzz -o "$bin" "$src" \
-		"$build/librtcbridge.a" -lssl -lcrypto -lsqlite3 -linih -lpthread; then
+		"$build/librtcbridge.a" $libs; then
 		echo "FAIL $target (does not build)"
 		failed=$((failed + 1))
 		continue

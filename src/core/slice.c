@@ -52,6 +52,17 @@ bool slice_contains_case(struct slice s, const char *needle)
 	return false;
 }
 
+int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static bool is_lws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';

@@ -49,6 +49,8 @@ int slice_to_u32(struct slice s, uint32_t *out);
 int slice_to_u64(struct slice s, uint64_t *out);
 /* Copy into a NUL-terminated buffer; returns ENOSPC when it does not fit. */
 int slice_to_cstr(struct slice s, char *buf, size_t size);
+/* 0-15 for a hex digit (either case), -1 for anything else. */
+int hex_digit_value(char c);
 /* Hash of the bytes, ASCII case folded, for case-insensitive tables. */
 uint32_t slice_hash_case(struct slice s);
 uint32_t slice_hash(struct slice s);

@@ -20,6 +20,8 @@
  */
 #include "http/static.h"
 
+#include "core/slice.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -80,17 +82,6 @@ void http_static_destroy(struct http_static *s)
 
 /* ------------------------------------------------------------ paths */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int refuse(struct http_error *err, uint16_t status, const char *reason)
 {
 	err->status = status;
@@ -122,8 +113,8 @@ static int decode_path(struct slice raw, char *out, size_t size, struct http_err
 	for (size_t i = 0; i < raw.len; i++) {
 		unsigned char c = (unsigned char)raw.p[i];
 		if (c == '%') {
-			int high = i + 2 < raw.len ? hex_value(raw.p[i + 1]) : -1;
-			int low = i + 2 < raw.len ? hex_value(raw.p[i + 2]) : -1;
+			int high = i + 2 < raw.len ? hex_digit_value(raw.p[i + 1]) : -1;
+			int low = i + 2 < raw.len ? hex_digit_value(raw.p[i + 2]) : -1;
 			if (high < 0 || low < 0)
 				return refuse(err, 400, "Bad Request: malformed percent escape in path");
 			c = (unsigned char)(high << 4 | low);

@@ -222,7 +222,19 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 
 	struct slice user_agent = req->first[SIP_HDR_USER_AGENT] ? req->first[SIP_HDR_USER_AGENT]->value
 								  : SLICE_NULL;
-	struct slice path = req->first[SIP_HDR_PATH] ? req->first[SIP_HDR_PATH]->value : SLICE_NULL;
+	/* Every Path header, in order, becomes the route set toward the
+	 * contact (RFC 3327 5.3): one Route value list. */
+	struct mbuf path;
+	mbuf_init(&path);
+	for (const struct sip_header *h = req->first[SIP_HDR_PATH]; h; h = sip_msg_header_next(req, h)) {
+		mbuf_append_str(&path, path.len ? ", " : "");
+		mbuf_append_slice(&path, h->value);
+	}
+	if (mbuf_failed(&path)) {
+		mbuf_free(&path);
+		sip_strans_reply(st, 500, "Out of memory", NULL, SLICE_NULL, SLICE_NULL);
+		return;
+	}
 	bool outbound = false;
 	for (size_t i = 0; i < count; i++) {
 		struct slice instance = SLICE_NULL, reg_id = SLICE_NULL;
@@ -239,16 +251,18 @@ void registrar_handle(struct server *srv, struct sip_strans *st, const struct si
 			.src = &req->src,
 			.instance = instance,
 			.reg_id = (int)reg_id_value,
-			.path = path,
+			.path = mbuf_slice(&path),
 			.user_agent = user_agent,
 		};
 		if (instance.len && reg_id_value && contacts[i].expires)
 			outbound = true;
 		if (location_update(srv->location, aor, &u)) {
+			mbuf_free(&path);
 			sip_strans_reply(st, 500, "Out of memory", NULL, SLICE_NULL, SLICE_NULL);
 			return;
 		}
 	}
+	mbuf_free(&path);
 	if (count)
 		log_info("registered %.*s: %zu contact(s) from %s", SLICE_FMT(aor), count,
 			 sip_transport_name(req->src.transport));

@@ -17,15 +17,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c - 'A' + 10;
-}
-
 long sip_unescape(struct slice in, char *buf, size_t size)
 {
 	size_t n = 0;
@@ -34,7 +25,7 @@ long sip_unescape(struct slice in, char *buf, size_t size)
 		if (c == '%') {
 			if (i + 2 >= in.len || !sip_is_hex(in.p[i + 1]) || !sip_is_hex(in.p[i + 2]))
 				return -1;
-			c = (char)(hex_value(in.p[i + 1]) * 16 + hex_value(in.p[i + 2]));
+			c = (char)(hex_digit_value(in.p[i + 1]) * 16 + hex_digit_value(in.p[i + 2]));
 			i += 2;
 		}
 		if (n >= size)

@@ -285,6 +285,42 @@ def main():
         checks.check("after the bad frames alice's connection still works",
                      r is not None and r.status == 200, status_of(r))
 
+        # ---- Path (RFC 3327): an edge proxy registers carol -------------------------
+        edge = siplib.Connection("udp", HOST, siplib.SIP_PORT)
+        carol = WsUser("udp", siplib.SIP_PORT, "carol", pw["carol"])
+        carol.conn.close()
+        carol.conn = edge
+        users.append(carol)
+        carol.contact = lambda: "<sip:carol@%s:%d>" % (HOST, edge.local_port)
+        paths = ["<sip:%s:%d;lr>" % (HOST, edge.local_port),
+                 "<sip:edge2@%s:%d;lr>" % (HOST, edge.local_port)]
+        r = carol.authenticated("REGISTER", "sip:%s" % HOST, "sip:carol@%s" % HOST,
+                                extra=["Path: " + paths[0], "Path: " + paths[1], "Supported: path"])
+        checks.check("REGISTER with two Path headers: 200 echoing both",
+                     r is not None and r.status == 200 and r.get_all("path") == paths,
+                     "%s %r" % (status_of(r), r.get_all("path") if r else None))
+        first = alice.transaction("MESSAGE", "sip:carol@%s" % HOST, "sip:carol@%s" % HOST,
+                                  body=b"via the edge", extra=["Content-Type: text/plain"])
+        if first is not None and first.status == 407:
+            authz = siplib.digest_authorization(first.get("proxy-authenticate"), "MESSAGE",
+                                                "sip:carol@%s" % HOST, "alice", pw["alice"])
+            alice.cseq += 1
+            call_id = siplib.token(16) + "@test_ws"
+            alice.conn.send(siplib.build_request(
+                alice.conn, "MESSAGE", "sip:carol@%s" % HOST, "sip:alice@%s" % HOST,
+                to_uri="sip:carol@%s" % HOST, call_id=call_id, cseq=alice.cseq,
+                headers=["Content-Type: text/plain", "Proxy-Authorization: " + authz],
+                body=b"via the edge"))
+            got = answer_message(carol)
+            routes = [v.strip() for h in (got.get_all("route") if got else []) for v in h.split(",")]
+            checks.check("the MESSAGE reaches the edge with both Path entries as its route",
+                         routes == paths, "routes %r" % routes)
+            final, _ = alice.conn.wait_final(3.0, match=lambda m: m.call_id == call_id)
+            checks.check("alice gets the 200 from behind the edge",
+                         final is not None and final.status == 200, status_of(final))
+        else:
+            checks.check("MESSAGE to carol challenged with 407", False, status_of(first))
+
         # ---- a closed connection takes its bindings with it ----------------------
         bob.conn.close()
         users.remove(bob)
