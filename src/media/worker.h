@@ -1,0 +1,125 @@
+/*
+ * worker.h - private to the media engine: a worker thread, the calls it
+ * owns, and the commands the control thread sends it.
+ *
+ * Ownership. Everything below `lock` in struct media_worker, and every
+ * struct worker_call / worker_endpoint / relay_socket, belongs to the
+ * worker thread once it runs; the control thread only ever holds a
+ * struct worker_call pointer to name the call in a command, and never
+ * dereferences it. The command queue and each command's state are guarded
+ * by `lock`; a command's payload is written by the control thread before
+ * it is queued and read back after it is done, so the mutex orders both.
+ *
+ * worker.c: thread, queue, commands, call state. relay.c: the packet path.
+ */
+#ifndef RTCB_MEDIA_WORKER_H
+#define RTCB_MEDIA_WORKER_H
+
+#include "core/list.h"
+#include "core/loop.h"
+#include "core/netaddr.h"
+#include "media/engine.h"
+#include "media/rtp_stats.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum relay_component { RELAY_RTP = 0, RELAY_RTCP = 1 };
+
+struct worker_endpoint;
+
+/* One UDP socket of an endpoint. */
+struct relay_socket {
+	struct loop_fd reg;
+	int fd; /* -1: none */
+	enum relay_component component;
+	struct worker_endpoint *endpoint;
+	struct netaddr remote; /* where we send; len 0: not known */
+	bool latched;          /* remote was learned from a packet */
+};
+
+struct worker_endpoint {
+	struct worker_call *call;
+	struct relay_socket sockets[2]; /* by enum relay_component */
+	struct worker_endpoint *peer;   /* bridged to, or NULL */
+	bool rtcp_mux;
+	bool hold; /* forward nothing toward this endpoint */
+	struct rtp_stats rtp_stats;
+	/* Counters only; the computed fields are filled by the stats command. */
+	struct media_endpoint_stats counters;
+};
+
+struct worker_call {
+	struct list link; /* in media_worker.calls */
+	struct media_worker *worker;
+	unsigned endpoint_count;
+	struct worker_endpoint endpoints[MEDIA_CALL_MAX_ENDPOINTS];
+	uint64_t last_packet_ms; /* loop time of the last accepted packet */
+};
+
+enum worker_command_type {
+	WORKER_CALL_ADD,
+	WORKER_CALL_DELETE,
+	WORKER_ENDPOINT_ADD,
+	WORKER_SET_REMOTE,
+	WORKER_BRIDGE,
+	WORKER_HOLD,
+	WORKER_STATS,
+	WORKER_STOP,
+};
+
+enum worker_command_state { WORKER_QUEUED, WORKER_TAKEN, WORKER_DONE };
+
+/* Lives on the control thread's stack for the length of one call. */
+struct worker_command {
+	struct list link; /* in media_worker.queue while QUEUED */
+	enum worker_command_type type;
+	enum worker_command_state state; /* guarded by media_worker.lock */
+	int result;
+	struct worker_call *call; /* in (out for CALL_ADD) */
+	unsigned endpoint, other;
+	union {
+		int fds[2];                    /* ENDPOINT_ADD: RTP, RTCP; owned by the
+						* worker when the result is 0 */
+		struct media_remote remote;    /* SET_REMOTE */
+		bool hold;                     /* HOLD */
+		struct media_call_stats *stats; /* STATS (out) */
+	} u;
+};
+
+struct relay_batch;
+
+struct media_worker {
+	const struct media_engine_settings *settings; /* the engine's, read-only */
+	pthread_t thread;
+	bool started;
+	int wake_fd; /* eventfd: commands are queued */
+
+	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a command was taken or done */
+	struct list queue;      /* of worker_command, guarded by lock */
+
+	/* worker thread only (the control thread before start) */
+	struct loop *loop;
+	struct loop_fd wake_reg;
+	struct list calls; /* of worker_call */
+	struct relay_batch *batch;
+};
+
+int media_worker_init(struct media_worker *w, const struct media_engine_settings *settings);
+int media_worker_start(struct media_worker *w);
+/* Stop the thread (freeing every call it owns) and join it. */
+void media_worker_stop(struct media_worker *w);
+void media_worker_destroy(struct media_worker *w);
+/* Queue cmd, wait until done; cmd->result, or ETIMEDOUT when the worker did
+ * not take it in time (it is withdrawn). Control thread only. */
+int media_worker_run(struct media_worker *w, struct worker_command *cmd);
+
+/* relay.c */
+int relay_batch_alloc(struct relay_batch **batchp);
+void relay_batch_free(struct relay_batch *batch);
+/* loop_fd handler of every relay_socket; arg is the relay_socket. */
+void relay_socket_readable(int fd, uint32_t events, void *arg);
+
+#endif
