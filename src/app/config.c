@@ -29,6 +29,7 @@
 #include "app/config.h"
 
 #include "core/log.h"
+#include "core/netaddr.h"
 #include "core/slice.h"
 
 #include <arpa/inet.h>
@@ -58,7 +59,7 @@ struct config_key {
 	const char *what;    /* what a good value is, for messages: "a port number" */
 };
 
-#define CONFIG_KEYS_MAX 32
+#define CONFIG_KEYS_MAX 48
 
 struct parse {
 	const char *path;
@@ -146,6 +147,12 @@ static bool hostname_ok(const char *s)
 static bool host_ok(const char *s)
 {
 	return address_ok(s) || hostname_ok(s);
+}
+
+static bool hostport_ok(const char *s)
+{
+	struct netaddr a;
+	return netaddr_parse_hostport(&a, s) == 0;
 }
 
 static bool path_ok(const char *s)
@@ -322,6 +329,20 @@ static const struct config_key keys[] = {
 	  .max = 1024 * 1024, .what = "a size in bytes" },
 
 	{ KEY("proxy", "invite_timeout", set_number), FIELD(invite_timeout), SECONDS(1, 86400) },
+
+	{ KEY("media", "ng_listen", set_string), FIELD(ng_listen), .valid = hostport_ok,
+	  .what = "an address and port (127.0.0.1:2223, [::1]:2223)" },
+	{ KEY("media", "port_min", set_number), FIELD(port_min), .min = 1024, .max = 65534,
+	  .what = "a port number" },
+	{ KEY("media", "port_max", set_number), FIELD(port_max), .min = 1025, .max = 65535,
+	  .what = "a port number" },
+	{ KEY("media", "bind_address", set_string), FIELD(media_bind_address), .valid = address_ok,
+	  .what = "an IPv4 or IPv6 address" },
+	{ KEY("media", "advertised_address", set_string), FIELD(media_advertised_address),
+	  .valid = address_ok, .what = "an IPv4 or IPv6 address" },
+	{ KEY("media", "strict_source", set_bool), FIELD(strict_source) },
+	{ KEY("media", "workers", set_number), FIELD(media_workers), .min = 0, .max = 64,
+	  .what = "a number of threads" },
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -354,6 +375,10 @@ void config_defaults(struct config *c)
 	snprintf(c->web_root, sizeof(c->web_root), "%s", RTCBRIDGE_WEB_ROOT);
 	c->max_header_size = 8192;
 	c->invite_timeout = 180;
+	c->port_min = 20000;
+	c->port_max = 30000;
+	c->strict_source = false;
+	c->media_workers = 0;
 }
 
 static const struct config_key *key_find(const char *section, const char *name)
@@ -515,6 +540,14 @@ static int check_settings(struct parse *p)
 	}
 	if (p->cfg.tls_key[0] && !p->cfg.tls_cert[0])
 		return fail_at(p, key_line(p, key), key, "set without tls_cert");
+	/* One even RTP port and the RTCP port after it, at least. */
+	if (p->cfg.port_max < p->cfg.port_min + 1u) {
+		const struct config_key *blame = later(p, key_find("media", "port_min"),
+						       key_find("media", "port_max"));
+		return fail_at(p, key_line(p, blame), blame,
+			       "port_max (%u) must be above port_min (%u): RTP and RTCP need a pair",
+			       (unsigned)p->cfg.port_max, (unsigned)p->cfg.port_min);
+	}
 	return 0;
 }
 

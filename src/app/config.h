@@ -60,6 +60,15 @@ struct config {
 
 	/* [proxy] */
 	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */
+
+	/* [media]: the relay, driven over rtpengine's ng protocol */
+	char ng_listen[72];        /* "addr:port", "[v6]:port"; empty: no ng, no media engine */
+	uint16_t port_min, port_max; /* RTP/RTCP port range */
+	char media_bind_address[64]; /* address the relay sockets bind to; empty: 0.0.0.0 */
+	/* address written into rewritten SDP; empty: see media/ng_server.h */
+	char media_advertised_address[64];
+	bool strict_source;        /* no latching: accept only the SDP's address */
+	uint32_t media_workers;    /* relay threads; 0: the engine's default */
 };
 
 void config_defaults(struct config *c);

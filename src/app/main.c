@@ -5,7 +5,9 @@
  * names we answer to (also written to the store as realms, so that
  * rtcbridge-ctl hashes passwords for them), TLS, the web phone's files, SIP
  * stack and listeners (UDP, TCP, TLS, and WS/WSS, which also serve HTTP),
- * location service (restored from the store), then the event loop.
+ * location service (restored from the store), the media engine and the
+ * rtpengine ng control socket when [media] ng_listen (or --ng-listen) is
+ * set, then the event loop.
  * SIGTERM/SIGINT stop the loop and everything is torn down in reverse;
  * SIGHUP reloads users (they are read from the store at every
  * authentication, so this only logs) and the log level.
@@ -17,6 +19,8 @@
 #include "core/loop.h"
 #include "core/tls.h"
 #include "http/static.h"
+#include "media/engine.h"
+#include "media/ng_server.h"
 #include "registrar/location.h"
 #include "router/proxy.h"
 #include "router/router.h"
@@ -40,6 +44,7 @@ static void usage(FILE *out)
 		"  -c, --config FILE     read settings from FILE (INI); defaults work without one\n"
 		"      --state-dir DIR   database and generated certificates (default /var/lib/rtcbridge)\n"
 		"      --check-config    check the configuration and exit\n"
+		"      --ng-listen ADDR:PORT  rtpengine ng control socket (overrides [media] ng_listen)\n"
 		"  -h, --help            this text\n"
 		"  -V, --version         print the version\n");
 }
@@ -126,17 +131,58 @@ static void serve_web(const struct http_request *req, struct mbuf *out, void *ar
 	http_static_serve(arg, req, out);
 }
 
+/* The relay and its control socket, only when ng_listen is set: for now
+ * nothing but the ng protocol drives the engine. */
+static int start_media(struct server *srv, const struct config *cfg, struct media_engine **enginep,
+		       struct ng_server **ngp)
+{
+	struct media_engine_settings ms;
+	struct ng_server_settings ns = { 0 };
+	const char *bind_host = cfg->media_bind_address[0] ? cfg->media_bind_address : "0.0.0.0";
+	int err;
+
+	if (!cfg->ng_listen[0])
+		return 0;
+	media_engine_settings_default(&ms);
+	if (cfg->media_workers)
+		ms.workers = cfg->media_workers;
+	ms.port_min = cfg->port_min;
+	ms.port_max = cfg->port_max;
+	ms.strict_source = cfg->strict_source;
+	memset(&ms.bind4, 0, sizeof(ms.bind4));
+	memset(&ms.bind6, 0, sizeof(ms.bind6));
+	netaddr_set_cstr(&ns.bind, bind_host, 0);
+	if (netaddr_family(&ns.bind) == AF_INET6)
+		ms.bind6 = ns.bind;
+	else
+		ms.bind4 = ns.bind;
+	if (cfg->media_advertised_address[0])
+		netaddr_set_cstr(&ns.advertised, cfg->media_advertised_address, 0);
+	netaddr_parse_hostport(&ns.listen, cfg->ng_listen);
+	if ((err = media_engine_create(enginep, &ms))) {
+		log_error("media engine: %s (ports %u-%u)", strerror(err), (unsigned)cfg->port_min,
+			  (unsigned)cfg->port_max);
+		return err;
+	}
+	if ((err = media_engine_start(*enginep))) {
+		log_error("media engine: cannot start its workers: %s", strerror(err));
+		return err;
+	}
+	return ng_server_create(ngp, srv->loop, *enginep, &ns);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "ng-listen", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *state_dir = NULL;
+	const char *config_path = NULL, *state_dir = NULL, *ng_listen = NULL;
 	bool check_only = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
@@ -144,6 +190,7 @@ int main(int argc, char **argv)
 		case 'c': config_path = optarg; break;
 		case 's': state_dir = optarg; break;
 		case 'k': check_only = true; break;
+		case 'n': ng_listen = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("rtcbridge %s\n", RTCBRIDGE_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -166,6 +213,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rtcbridge: --state-dir is too long\n");
 		return 1;
 	}
+	if (ng_listen) {
+		struct netaddr a;
+		if (netaddr_parse_hostport(&a, ng_listen) ||
+		    snprintf(cfg.ng_listen, sizeof(cfg.ng_listen), "%s", ng_listen) >= (int)sizeof(cfg.ng_listen)) {
+			fprintf(stderr, "rtcbridge: --ng-listen %s is not ADDR:PORT ([::1]:2223 for IPv6)\n",
+				ng_listen);
+			return 1;
+		}
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		return 0;
@@ -173,6 +229,8 @@ int main(int argc, char **argv)
 	log_setup((enum log_level)log_level_parse(cfg.log_level), cfg.syslog, "rtcbridge");
 
 	static struct server srv;
+	struct media_engine *engine = NULL;
+	struct ng_server *ng = NULL;
 	int err = 0;
 	srv.config = &cfg;
 	struct signals sig = { .fd = -1 };
@@ -235,6 +293,8 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = start_listeners(&srv, &cfg)))
 		goto out;
+	if ((err = start_media(&srv, &cfg, &engine, &ng)))
+		goto out;
 	location_load(srv.location);
 	loop_hook_add(srv.loop, flush_store, srv.store);
 
@@ -255,6 +315,8 @@ out:
 		loop_fd_del(srv.loop, &sig.reg);
 		close(sig.fd);
 	}
+	ng_server_destroy(ng);
+	media_engine_destroy(engine);
 	location_destroy(srv.location);
 	srv.location = NULL; /* connections closing below must not reach it */
 	sip_stack_destroy(srv.sip);

@@ -36,6 +36,21 @@ int netaddr_set_cstr(struct netaddr *a, const char *host, uint16_t port)
 	return EINVAL;
 }
 
+int netaddr_parse_hostport(struct netaddr *a, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	uint32_t port;
+
+	if (!colon || slice_to_u32(slice_from_cstr(colon + 1), &port) || port == 0 || port > 65535)
+		return EINVAL;
+	struct slice host = slice_make(s, (size_t)(colon - s));
+	bool bracketed = host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']';
+	/* "::1:5060" would be ambiguous: IPv6 needs its brackets here. */
+	if (!bracketed && memchr(host.p, ':', host.len))
+		return EINVAL;
+	return netaddr_set(a, host, (uint16_t)port);
+}
+
 bool netaddr_is_ip_literal(struct slice host)
 {
 	struct netaddr a;

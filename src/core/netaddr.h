@@ -30,6 +30,9 @@ struct netaddr {
 /* Numeric host (IPv4 or IPv6, with or without brackets) and port. */
 int netaddr_set(struct netaddr *a, struct slice host, uint16_t port);
 int netaddr_set_cstr(struct netaddr *a, const char *host, uint16_t port);
+/* "1.2.3.4:5060" or "[::1]:5060" (brackets required for IPv6), port 1-65535:
+ * the form netaddr_str() prints. 0 or EINVAL. */
+int netaddr_parse_hostport(struct netaddr *a, const char *s);
 /* Is this slice an IP literal (IPv6 with or without brackets)? */
 bool netaddr_is_ip_literal(struct slice host);
 int netaddr_family(const struct netaddr *a);

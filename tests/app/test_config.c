@@ -92,6 +92,13 @@ static void test_defaults(void **state)
 	assert_int_equal(c.allowed_origin_count, 0);
 	assert_int_equal(c.max_header_size, 8192);
 	assert_int_equal(c.invite_timeout, 180);
+	assert_string_equal(c.ng_listen, "");
+	assert_int_equal(c.port_min, 20000);
+	assert_int_equal(c.port_max, 30000);
+	assert_string_equal(c.media_bind_address, "");
+	assert_string_equal(c.media_advertised_address, "");
+	assert_false(c.strict_source);
+	assert_int_equal(c.media_workers, 0);
 }
 
 static const char full_file[] =
@@ -134,7 +141,16 @@ static const char full_file[] =
 	"max_header_size = 4096\n"
 	"\n"
 	"[proxy]\n"
-	"invite_timeout = 20\n";
+	"invite_timeout = 20\n"
+	"\n"
+	"[media]\n"
+	"ng_listen = [::1]:2223\n"
+	"port_min = 40000\n"
+	"port_max = 40999\n"
+	"bind_address = 192.0.2.10\n"
+	"advertised_address = 198.51.100.7\n"
+	"strict_source = yes\n"
+	"workers = 3\n";
 
 static void test_full_file(void **state)
 {
@@ -180,6 +196,13 @@ static void test_full_file(void **state)
 	assert_string_equal(c.allowed_origins[1], "http://localhost:3000");
 	assert_int_equal(c.max_header_size, 4096);
 	assert_int_equal(c.invite_timeout, 20);
+	assert_string_equal(c.ng_listen, "[::1]:2223");
+	assert_int_equal(c.port_min, 40000);
+	assert_int_equal(c.port_max, 40999);
+	assert_string_equal(c.media_bind_address, "192.0.2.10");
+	assert_string_equal(c.media_advertised_address, "198.51.100.7");
+	assert_true(c.strict_source);
+	assert_int_equal(c.media_workers, 3);
 }
 
 /* Keys the file does not mention keep the caller's values. */
@@ -323,7 +346,7 @@ static const struct bad_case bad_cases[] = {
 	{ "[sip]\nadvertised_address = a..b\n", "2: [sip] advertised_address: \"a..b\" is not" },
 	{ "[sip]\nadvertised_address = [::1]\n", "2: [sip] advertised_address: \"[::1]\" is not" },
 	/* sections and keys */
-	{ "[general]\nsyslog = no\n[bogus]\n", "3: [bogus]: unknown section (known: general, sip, registrar, auth, http, proxy)" },
+	{ "[general]\nsyslog = no\n[bogus]\n", "3: [bogus]: unknown section (known: general, sip, registrar, auth, http, proxy, media)" },
 	{ "[Sip]\nudp_port = 1\n", "1: [Sip]: unknown section" },
 	{ "[sip]\nudp_prot = 5060\n", "2: [sip] udp_prot: unknown key" },
 	{ "[registrar]\nudp_port = 5060\n", "2: [registrar] udp_port: unknown key" },
@@ -360,6 +383,10 @@ static const struct bad_case bad_cases[] = {
 	  "4: [registrar] default_expires: 95 is less than min_expires (100)" },
 	{ "[sip]\ntls_port = 5060\n", "2: [sip] tls_port: 5060 is both tcp_port and tls_port" },
 	{ "[sip]\ntls_key = /k.pem\n", "2: [sip] tls_key: set without tls_cert" },
+	{ "[media]\nng_listen = ::1:2223\n",
+	  "2: [media] ng_listen: \"::1:2223\" is not an address and port (127.0.0.1:2223, [::1]:2223)" },
+	{ "[media]\nport_min = 30000\n",
+	  "2: [media] port_min: port_max (30000) must be above port_min (30000): RTP and RTCP need a pair" },
 };
 
 static void test_bad_values(void **state)

@@ -1,0 +1,514 @@
+/*
+ * ng_calls.c - offer, answer, delete and query over the media engine; the
+ * model is described in ng_calls.h.
+ *
+ * Ownership: the table owns its struct ng_call objects (refcounted, one
+ * reference, the table's); a call owns its struct media_call handle and
+ * its tag strings. The call's destructor unlinks it, deletes the engine
+ * call and drops what it owns. One struct sdp_session (330 kB) is
+ * allocated with the table and reused for every request.
+ */
+#include "media/ng_calls.h"
+
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "media/engine.h"
+#include "sdp/sdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { LEG_A, LEG_B, LEG_COUNT };
+
+/* One relayed m= line: an endpoint facing each leg. */
+struct ng_stream {
+	bool used;
+	unsigned endpoint[LEG_COUNT];
+	struct media_endpoint_info info[LEG_COUNT];
+};
+
+struct ng_call {
+	struct hash_link link; /* in ng_calls.by_id */
+	struct ng_calls *calls;
+	char *call_id;         /* mem_strndup */
+	char *tag[LEG_COUNT];  /* NULL until known */
+	struct media_call *media;
+	int64_t created;       /* Unix seconds */
+	struct ng_stream streams[SDP_MAX_MEDIA]; /* by m= line index */
+};
+
+struct ng_calls {
+	struct media_engine *engine;
+	struct netaddr advertised; /* family 0: chosen per request */
+	struct netaddr bind;
+	struct hash by_id;
+	struct sdp_session *sdp; /* scratch, one request at a time */
+};
+
+/* ------------------------------------------------------------ the table */
+
+static bool id_match(const struct hash_link *link, const void *key)
+{
+	const struct ng_call *call = (const struct ng_call *)link;
+	return slice_eq_cstr(*(const struct slice *)key, call->call_id);
+}
+
+static struct ng_call *call_find(struct ng_calls *calls, struct slice call_id)
+{
+	return (struct ng_call *)hash_lookup(&calls->by_id, slice_hash(call_id), id_match, &call_id);
+}
+
+static void call_destroy(void *obj)
+{
+	struct ng_call *call = obj;
+
+	hash_remove(&call->calls->by_id, &call->link);
+	if (call->media)
+		media_call_delete(call->media);
+	mem_deref(call->media);
+	mem_deref(call->call_id);
+	for (int leg = 0; leg < LEG_COUNT; leg++)
+		mem_deref(call->tag[leg]);
+}
+
+static int call_create(struct ng_calls *calls, struct slice call_id, struct ng_call **callp)
+{
+	struct ng_call *call = mem_alloc(sizeof(*call), call_destroy);
+	int err;
+
+	if (!call)
+		return ENOMEM;
+	call->calls = calls;
+	list_init(&call->link.link);
+	call->call_id = mem_strndup(call_id.p, call_id.len);
+	if (!call->call_id) {
+		err = ENOMEM;
+		goto out;
+	}
+	if ((err = media_call_create(calls->engine, call->call_id, &call->media)))
+		goto out;
+	call->created = (int64_t)time(NULL);
+	hash_insert(&calls->by_id, &call->link, slice_hash(call_id));
+	*callp = call;
+out:
+	if (err)
+		mem_deref(call);
+	return err;
+}
+
+static int set_tag(struct ng_call *call, int leg, struct slice tag)
+{
+	char *copy = mem_strndup(tag.p, tag.len);
+	if (!copy)
+		return ENOMEM;
+	mem_deref(call->tag[leg]);
+	call->tag[leg] = copy;
+	return 0;
+}
+
+static int leg_of(const struct ng_call *call, struct slice tag)
+{
+	for (int leg = 0; leg < LEG_COUNT; leg++)
+		if (call->tag[leg] && slice_eq_cstr(tag, call->tag[leg]))
+			return leg;
+	return -1;
+}
+
+int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine,
+		    const struct netaddr *advertised, const struct netaddr *bind)
+{
+	struct ng_calls *calls = calloc(1, sizeof(*calls));
+
+	if (!calls)
+		return ENOMEM;
+	calls->engine = engine;
+	calls->advertised = *advertised;
+	calls->bind = *bind;
+	calls->sdp = malloc(sizeof(*calls->sdp));
+	if (!calls->sdp || hash_init(&calls->by_id, 64)) {
+		free(calls->sdp);
+		free(calls);
+		return ENOMEM;
+	}
+	*callsp = calls;
+	return 0;
+}
+
+void ng_calls_destroy(struct ng_calls *calls)
+{
+	if (!calls)
+		return;
+	for (uint32_t b = 0; b <= calls->by_id.mask; b++)
+		LIST_FOREACH_SAFE(&calls->by_id.buckets[b], it, tmp)
+			mem_deref(LIST_ENTRY(it, struct ng_call, link.link));
+	hash_free(&calls->by_id);
+	free(calls->sdp);
+	free(calls);
+}
+
+/* ------------------------------------------------------------ addresses */
+
+/* The local address the kernel picks towards the request's received-from
+ * (["IP4", "192.0.2.1"]); connect() on UDP sends nothing. */
+static int route_source(const struct ng_request *req, struct netaddr *out)
+{
+	const struct bencode_node *family = bencode_first(req->received_from);
+	const struct bencode_node *host = family ? family->next : NULL;
+	struct netaddr peer;
+	int fd, err = 0;
+
+	if (!host || netaddr_set(&peer, host->str, 9))
+		return EINVAL;
+	fd = socket(netaddr_family(&peer), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	out->len = sizeof(out->u.storage);
+	if (connect(fd, &peer.u.sa, peer.len) || getsockname(fd, &out->u.sa, &out->len))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void advertised_for(const struct ng_calls *calls, const struct ng_request *req,
+			   struct netaddr *out)
+{
+	if (netaddr_family(&calls->advertised))
+		*out = calls->advertised;
+	else if (!netaddr_is_any(&calls->bind))
+		*out = calls->bind;
+	else if (route_source(req, out) || netaddr_is_any(out))
+		netaddr_set_cstr(out, "127.0.0.1", 0);
+}
+
+/* The RTP destination an m= line names, or family 0 when it names none
+ * that can be sent to (port 0, c=0.0.0.0 for hold, a host name). */
+static void media_remote_of(const struct sdp_session *s, const struct sdp_media *m,
+			    struct media_remote *r, bool *hold)
+{
+	const struct sdp_connection *c = m->connection.address.p ? &m->connection : &s->connection;
+	struct netaddr addr;
+
+	memset(r, 0, sizeof(*r));
+	enum sdp_direction dir = sdp_media_direction(s, m);
+	*hold = dir == SDP_DIRECTION_SENDONLY || dir == SDP_DIRECTION_INACTIVE;
+	if (!c->address.p || m->port == 0 || netaddr_set(&addr, c->address, m->port))
+		return;
+	if (netaddr_is_any(&addr)) {
+		*hold = true;
+		return;
+	}
+	r->rtp = addr;
+	if (m->has_rtcp) {
+		struct slice host = m->rtcp_connection.address.p ? m->rtcp_connection.address : c->address;
+		if (netaddr_set(&r->rtcp, host, m->rtcp_port))
+			memset(&r->rtcp, 0, sizeof(r->rtcp));
+	}
+	r->rtcp_mux = m->rtcp_mux;
+	r->clock_rate = m->codec_count ? m->codecs[0].clock_rate : 0;
+}
+
+/* ------------------------------------------------------------ streams */
+
+static int stream_open(struct ng_call *call, struct ng_stream *st, int family)
+{
+	int err;
+
+	for (int leg = 0; leg < LEG_COUNT; leg++) {
+		if ((err = media_endpoint_create(call->media, family, &st->info[leg])))
+			return err;
+		st->endpoint[leg] = st->info[leg].id;
+	}
+	if ((err = media_endpoints_bridge(call->media, st->endpoint[LEG_A], st->endpoint[LEG_B])))
+		return err;
+	st->used = true;
+	return 0;
+}
+
+/* The SDP of leg `from` sets where its endpoints send; an offer opens
+ * the streams that are not there yet. */
+static int streams_update(struct ng_call *call, const struct sdp_session *s, int from, bool open,
+			  int family)
+{
+	int err;
+
+	for (size_t i = 0; i < s->media_count; i++) {
+		const struct sdp_media *m = &s->media[i];
+		struct ng_stream *st = &call->streams[i];
+		struct media_remote remote;
+		bool hold;
+
+		if (!sdp_proto_is_rtp(m->proto) || (m->port == 0 && !st->used))
+			continue;
+		if (!st->used && !open)
+			continue;
+		if (!st->used && (err = stream_open(call, st, family)))
+			return err;
+		media_remote_of(s, m, &remote, &hold);
+		if ((err = media_endpoint_set_remote(call->media, st->endpoint[from], &remote)) ||
+		    (err = media_endpoint_set_hold(call->media, st->endpoint[from], hold)))
+			return err;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ rewriting */
+
+static void connection_set(struct sdp_connection *c, const struct netaddr *addr, const char *host)
+{
+	c->nettype = SLICE_LIT("IN");
+	c->addrtype = netaddr_family(addr) == AF_INET6 ? SLICE_LIT("IP6") : SLICE_LIT("IP4");
+	c->address = slice_from_cstr(host);
+}
+
+/* Point the SDP at the endpoints facing leg `to`; host must outlive the
+ * printing. */
+static void sdp_rewrite(struct sdp_session *s, const struct ng_call *call, int to,
+			const struct netaddr *addr, const char *host, bool replace_origin)
+{
+	if (replace_origin)
+		connection_set(&s->origin.address, addr, host);
+	if (s->connection.address.p)
+		connection_set(&s->connection, addr, host);
+	for (size_t i = 0; i < s->media_count; i++) {
+		struct sdp_media *m = &s->media[i];
+		const struct ng_stream *st = &call->streams[i];
+
+		if (!st->used || !sdp_proto_is_rtp(m->proto) || m->port == 0)
+			continue;
+		if (m->connection.address.p || !s->connection.address.p)
+			connection_set(&m->connection, addr, host);
+		m->port = netaddr_port(&st->info[to].rtp);
+		if (m->has_rtcp) {
+			m->rtcp_port = netaddr_port(&st->info[to].rtcp);
+			if (m->rtcp_connection.address.p)
+				connection_set(&m->rtcp_connection, addr, host);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ commands */
+
+static bool need(const struct ng_message *msg, struct slice field, const char *reason,
+		 struct mbuf *out)
+{
+	if (field.p && field.len)
+		return true;
+	ng_reply_error(out, msg->cookie, reason);
+	return false;
+}
+
+static void reply_sdp(struct mbuf *out, const struct ng_message *msg, const struct sdp_session *s)
+{
+	struct mbuf sdp;
+
+	mbuf_init(&sdp);
+	sdp_print(&sdp, s);
+	if (mbuf_failed(&sdp)) {
+		ng_reply_error(out, msg->cookie, "Out of memory");
+	} else {
+		ng_reply_ok_begin(out, msg->cookie);
+		bencode_put_str(out, "sdp");
+		bencode_put_slice(out, mbuf_slice(&sdp));
+		bencode_dict_end(out);
+	}
+	mbuf_free(&sdp);
+}
+
+/* Offer and answer after their own checks: leg `from` sent the SDP.
+ * false when an error reply went out. */
+static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bool open,
+		       const struct ng_message *msg, const struct ng_request *req, struct mbuf *out)
+{
+	char host[NETADDR_STRLEN];
+	struct netaddr addr;
+	struct sdp_error perr;
+	int err;
+
+	if (sdp_parse(req->sdp.p, req->sdp.len, calls->sdp, &perr)) {
+		log_info("ng: call %s: SDP refused: %s (line %u)", call->call_id, perr.reason, perr.line);
+		ng_reply_error(out, msg->cookie, "Failed to parse SDP");
+		return false;
+	}
+	advertised_for(calls, req, &addr);
+	netaddr_host_str(&addr, host, sizeof(host));
+	if ((err = streams_update(call, calls->sdp, from, open, netaddr_family(&addr)))) {
+		log_warn("ng: call %s: media relay: %s", call->call_id, strerror(err));
+		ng_reply_error(out, msg->cookie,
+			       err == ENOSPC ? "Ran out of ports" : "Failed to set up the media relay");
+		return false;
+	}
+	sdp_rewrite(calls->sdp, call, !from, &addr, host, req->replace & NG_REPLACE_ORIGIN);
+	reply_sdp(out, msg, calls->sdp);
+	return true;
+}
+
+void ng_calls_offer(struct ng_calls *calls, const struct ng_message *msg,
+		    const struct ng_request *req, struct mbuf *out)
+{
+	struct ng_call *call;
+	bool created = false;
+	int from;
+
+	if (!need(msg, req->call_id, "No call-id in message", out) ||
+	    !need(msg, req->from_tag, "No from-tag in message", out) ||
+	    !need(msg, req->sdp, "No SDP body in message", out))
+		return;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		if (call_create(calls, req->call_id, &call)) {
+			ng_reply_error(out, msg->cookie, "Failed to create the call");
+			return;
+		}
+		created = true;
+	}
+	/* A new call, or an unknown from-tag on one (the caller's side
+	 * forked or changed): the sender is leg A. */
+	from = leg_of(call, req->from_tag);
+	if (from < 0) {
+		from = LEG_A;
+		if (set_tag(call, LEG_A, req->from_tag)) {
+			ng_reply_error(out, msg->cookie, "Out of memory");
+			goto fail;
+		}
+	}
+	if (handle_sdp(calls, call, from, true, msg, req, out)) {
+		log_info("ng: call %s: offer from %s", call->call_id, call->tag[from]);
+		return;
+	}
+fail:
+	if (created)
+		mem_deref(call);
+}
+
+void ng_calls_answer(struct ng_calls *calls, const struct ng_message *msg,
+		     const struct ng_request *req, struct mbuf *out)
+{
+	struct ng_call *call;
+	int from;
+
+	if (!need(msg, req->call_id, "No call-id in message", out) ||
+	    !need(msg, req->to_tag, "No to-tag in message", out) ||
+	    !need(msg, req->sdp, "No SDP body in message", out))
+		return;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		ng_reply_error(out, msg->cookie, "Unknown call-id");
+		return;
+	}
+	/* The to-tag names the answerer: B the first time (or another
+	 * branch's answer, which replaces it); A when B sent the offer. */
+	from = leg_of(call, req->to_tag);
+	if (from < 0) {
+		from = LEG_B;
+		if (set_tag(call, LEG_B, req->to_tag)) {
+			ng_reply_error(out, msg->cookie, "Out of memory");
+			return;
+		}
+	}
+	if (handle_sdp(calls, call, from, false, msg, req, out))
+		log_info("ng: call %s: answer from %s", call->call_id, call->tag[from]);
+}
+
+void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
+		     const struct ng_request *req, struct mbuf *out)
+{
+	struct ng_call *call;
+
+	if (!need(msg, req->call_id, "No call-id in message", out))
+		return;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		ng_reply_error(out, msg->cookie, "Unknown call-id");
+		return;
+	}
+	log_info("ng: call %s: deleted", call->call_id);
+	mem_deref(call);
+	ng_reply_ok_begin(out, msg->cookie);
+	bencode_dict_end(out);
+}
+
+static void put_int(struct mbuf *out, const char *key, int64_t v)
+{
+	bencode_put_str(out, key);
+	bencode_put_int(out, v);
+}
+
+static void put_endpoint(struct mbuf *out, const struct ng_call *call, int leg, size_t index,
+			 const struct ng_stream *st, const struct media_endpoint_stats *e)
+{
+	char remote[NETADDR_STRLEN] = "";
+
+	if (e->remote_rtp.len)
+		netaddr_str(&e->remote_rtp, remote, sizeof(remote));
+	bencode_dict_begin(out);
+	bencode_put_str(out, "leg");
+	bencode_put_str(out, leg == LEG_A ? "A" : "B");
+	bencode_put_str(out, "tag");
+	bencode_put_str(out, call->tag[leg] ? call->tag[leg] : "");
+	put_int(out, "index", (int64_t)index);
+	put_int(out, "local port", netaddr_port(&st->info[leg].rtp));
+	bencode_put_str(out, "remote");
+	bencode_put_str(out, remote);
+	put_int(out, "packets", (int64_t)e->packets_received);
+	put_int(out, "bytes", (int64_t)e->bytes_received);
+	put_int(out, "packets sent", (int64_t)e->packets_sent);
+	put_int(out, "bytes sent", (int64_t)e->bytes_sent);
+	put_int(out, "lost", e->lost);
+	put_int(out, "jitter", (int64_t)(e->jitter_ms + 0.5));
+	put_int(out, "MOS", (int64_t)(e->mos * 10 + 0.5));
+	bencode_dict_end(out);
+}
+
+void ng_calls_query(struct ng_calls *calls, const struct ng_message *msg,
+		    const struct ng_request *req, struct mbuf *out)
+{
+	struct media_call_stats *stats;
+	struct ng_call *call;
+	uint64_t packets = 0, bytes = 0, errors = 0;
+
+	if (!need(msg, req->call_id, "No call-id in message", out))
+		return;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		ng_reply_error(out, msg->cookie, "Unknown call-id");
+		return;
+	}
+	stats = malloc(sizeof(*stats));
+	if (!stats || media_call_stats(call->media, stats)) {
+		ng_reply_error(out, msg->cookie, "Failed to read the statistics");
+		goto out;
+	}
+	for (unsigned i = 0; i < stats->endpoint_count; i++) {
+		packets += stats->endpoints[i].packets_received;
+		bytes += stats->endpoints[i].bytes_received;
+		errors += stats->endpoints[i].send_errors;
+	}
+	ng_reply_ok_begin(out, msg->cookie);
+	put_int(out, "created", call->created);
+	bencode_put_str(out, "totals");
+	bencode_dict_begin(out);
+	bencode_put_str(out, "RTP");
+	bencode_dict_begin(out);
+	put_int(out, "packets", (int64_t)packets);
+	put_int(out, "bytes", (int64_t)bytes);
+	put_int(out, "errors", (int64_t)errors);
+	bencode_dict_end(out);
+	bencode_dict_end(out);
+	bencode_put_str(out, "streams");
+	bencode_list_begin(out);
+	for (size_t i = 0; i < SDP_MAX_MEDIA; i++) {
+		const struct ng_stream *st = &call->streams[i];
+		for (int leg = 0; st->used && leg < LEG_COUNT; leg++)
+			if (st->endpoint[leg] < stats->endpoint_count)
+				put_endpoint(out, call, leg, i, st, &stats->endpoints[st->endpoint[leg]]);
+	}
+	bencode_list_end(out);
+	bencode_dict_end(out);
+out:
+	free(stats);
+}

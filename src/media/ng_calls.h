@@ -1,0 +1,77 @@
+/*
+ * ng_calls.h - the call-handling commands of rtpengine's ng protocol
+ * (offer, answer, delete, query) on top of the media engine, for plain RTP
+ * (RTP/AVP on both sides; ICE, DTLS and SRTP are not handled yet).
+ *
+ * Model. A call is keyed by its SIP Call-ID. It has two legs: A, the party
+ * named by the from-tag of the first offer, and B, named by the to-tag of
+ * the first answer. Each RTP m= line of the offer is a stream: one engine
+ * endpoint facing A, one facing B, bridged. m= lines are matched by their
+ * index, as offer/answer requires. Non-RTP m= lines (T.38, data channels)
+ * and disabled ones (port 0) pass through untouched and unrelayed.
+ *
+ * Both offer and answer do the same thing to the side that sent the SDP
+ * (the from-tag's leg for an offer, the to-tag's for an answer): its SDP
+ * sets the remote address of the endpoints facing it, and the SDP is
+ * rewritten to name the endpoints facing the other side, which receives
+ * it. An offer also creates the streams it lacks, so a re-offer (re-INVITE)
+ * from either leg keeps the ports already handed out.
+ *
+ * Rewriting changes only: c= lines (session and media level) to the
+ * advertised address, the m= port, the a=rtcp port and address, and the
+ * o= address when the request's "replace" holds "origin". Everything else
+ * is printed back as it was parsed (see sdp.h for the canonical order).
+ * A side whose SDP says sendonly, inactive or c=0.0.0.0 is put on hold:
+ * nothing is forwarded toward it.
+ *
+ * The advertised address: the configured one; else the engine's bind
+ * address when it is not a wildcard; else the local address the kernel
+ * would send from towards the request's "received-from" (the SIP peer, so
+ * the interface facing it, on a multi-homed host too); else 127.0.0.1.
+ * "received-from" itself is never advertised: it is the peer's address,
+ * not ours.
+ *
+ * Every function appends one whole reply datagram to out. Control thread
+ * only (the engine's rule).
+ */
+#ifndef RTCB_MEDIA_NG_CALLS_H
+#define RTCB_MEDIA_NG_CALLS_H
+
+#include "core/mbuf.h"
+#include "core/netaddr.h"
+#include "media/ng.h"
+
+struct media_engine;
+struct ng_calls;
+
+/* advertised: family 0 (len 0) when it is to be chosen per request, as
+ * above. bind: the engine's IPv4 or IPv6 bind address. Endpoints are
+ * opened in the family of the advertised address. */
+int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine,
+		    const struct netaddr *advertised, const struct netaddr *bind);
+/* Deletes every call. NULL is fine. */
+void ng_calls_destroy(struct ng_calls *calls);
+
+void ng_calls_offer(struct ng_calls *calls, const struct ng_message *msg,
+		    const struct ng_request *req, struct mbuf *out);
+void ng_calls_answer(struct ng_calls *calls, const struct ng_message *msg,
+		     const struct ng_request *req, struct mbuf *out);
+void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
+		     const struct ng_request *req, struct mbuf *out);
+/*
+ * The reply to "query", shaped like rtpengine's where the names overlap:
+ *   result "ok", created (Unix seconds),
+ *   totals: { RTP: { packets, bytes, errors } }  summed over every endpoint;
+ *           packets and bytes count every datagram received (RTP and RTCP),
+ *           errors the datagrams the kernel refused to send
+ *   streams: a list, one dictionary per endpoint:
+ *     { leg "A"|"B", tag, index (of the m= line), "local port",
+ *       "remote" ("addr:port", or "" before the address is known),
+ *       packets, bytes (received), "packets sent", "bytes sent",
+ *       lost, jitter (ms, rounded), MOS (x10 as rtpengine does: 43 = 4.3;
+ *       0 before media) }
+ */
+void ng_calls_query(struct ng_calls *calls, const struct ng_message *msg,
+		    const struct ng_request *req, struct mbuf *out);
+
+#endif
