@@ -15,6 +15,7 @@ PACKAGES=(
 	openssl           # throwaway TLS certificates for test peers
 	sip-tester        # SIPp
 	baresip-core      # a real SIP phone as test peer
+	kamailio          # test peer for the ng protocol (its rtpengine module)
 	python3           # torture test, SIP helpers (stdlib only)
 	iproute2 procps   # ss, ip, pgrep in tests
 	coreutils         # timeout

@@ -397,8 +397,15 @@ rtcb_cleanup() {
 	if [ -n "$RTCB_PID" ]; then
 		rtcb_stop || rc=1
 	fi
+	# Peers get up to 3 s to stop on SIGTERM (a multi-process peer such as
+	# Kamailio must stop its children before it goes), then SIGKILL.
+	local deadline=$((SECONDS + 3))
 	for i in "${!BG_PIDS[@]}"; do
 		pid=${BG_PIDS[$i]}
+		# (an exited child stays a zombie until waited for: not running)
+		while ps -o stat= -p "$pid" 2>/dev/null | grep -qv Z && [ "$SECONDS" -lt "$deadline" ]; do
+			sleep 0.1
+		done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
