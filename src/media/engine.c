@@ -11,11 +11,18 @@
  * The engine is refcounted: every call handle holds a reference, so a
  * handle dropped after media_engine_destroy() still finds the engine (and
  * learns it has stopped) instead of freed memory.
+ *
+ * Security. The engine makes the one DTLS certificate every secure
+ * endpoint uses, and drops it after the workers are gone. Each endpoint's
+ * ICE ufrag and pwd are made here when the endpoint is, so an offer can
+ * carry them before anything is known of the peer; set_security hands
+ * them to the worker with the peer's settings.
  */
 #include "media/engine.h"
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "media/dtls.h"
 #include "media/ports.h"
 #include "media/worker.h"
 
@@ -26,9 +33,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+/* 6 random bits per ice-char: 48 bits of ufrag, 144 of pwd (RFC 8445 5.3
+ * asks for at least 24 and 128). */
+#define ICE_UFRAG_LEN 8
+#define ICE_PWD_LEN 24
+
 struct media_engine {
 	struct media_engine_settings settings; /* read by the workers too; never changes */
 	struct media_ports ports;
+	struct dtls_cert *cert;
 	unsigned worker_count; /* initialised entries of workers */
 	struct media_worker *workers;
 	unsigned next_worker;  /* round robin */
@@ -43,6 +58,10 @@ struct media_call {
 	unsigned endpoint_count;
 	uint16_t rtp_ports[MEDIA_CALL_MAX_ENDPOINTS];
 	int families[MEDIA_CALL_MAX_ENDPOINTS];
+	struct {
+		char ufrag[ICE_UFRAG_LEN + 1];
+		char pwd[ICE_PWD_LEN + 1];
+	} ice[MEDIA_CALL_MAX_ENDPOINTS]; /* local credentials */
 };
 
 /* ------------------------------------------------------------ engine */
@@ -65,6 +84,7 @@ static void engine_destructor(void *obj)
 		media_worker_destroy(&engine->workers[i]);
 	free(engine->workers);
 	media_ports_destroy(&engine->ports);
+	mem_deref(engine->cert);
 }
 
 int media_engine_create(struct media_engine **enginep, const struct media_engine_settings *s)
@@ -78,6 +98,9 @@ int media_engine_create(struct media_engine **enginep, const struct media_engine
 		return ENOMEM;
 	engine->settings = *s;
 	int err = media_ports_init(&engine->ports, s->port_min, s->port_max);
+	if (err)
+		goto out;
+	err = dtls_cert_alloc(&engine->cert);
 	if (err)
 		goto out;
 	engine->workers = calloc(s->workers, sizeof(*engine->workers));
@@ -259,6 +282,21 @@ static int pair_allocate(struct media_engine *engine, const struct netaddr *bind
 	return ENOSPC;
 }
 
+/* ice-chars (RFC 8839 5.4) drawn from RAND_bytes: 64 of them, 6 bits
+ * each. */
+static int ice_string_generate(char *out, size_t len)
+{
+	static const char chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char random[ICE_PWD_LEN];
+	if (len > sizeof(random) || RAND_bytes(random, (int)len) != 1)
+		return EIO;
+	for (size_t i = 0; i < len; i++)
+		out[i] = chars[random[i] % 64];
+	out[len] = '\0';
+	return 0;
+}
+
 int media_endpoint_create(struct media_call *call, int family, struct media_endpoint_info *info)
 {
 	struct media_engine *engine = call->engine;
@@ -271,6 +309,12 @@ int media_endpoint_create(struct media_call *call, int family, struct media_endp
 					: family == AF_INET6 ? &engine->settings.bind6 : NULL;
 	if (!bind_addr || netaddr_family(bind_addr) != family)
 		return EAFNOSUPPORT;
+	unsigned id = call->endpoint_count;
+	err = ice_string_generate(call->ice[id].ufrag, ICE_UFRAG_LEN);
+	if (!err)
+		err = ice_string_generate(call->ice[id].pwd, ICE_PWD_LEN);
+	if (err)
+		return err;
 
 	uint16_t port;
 	struct worker_command cmd = {
@@ -358,6 +402,53 @@ int media_endpoint_set_hold(struct media_call *call, unsigned endpoint, bool hol
 		.u.hold = hold,
 	};
 	return media_worker_run(call->worker, &cmd);
+}
+
+static bool terminated(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
+				const struct media_security *security)
+{
+	int err = endpoint_usable(call, endpoint);
+	if (err)
+		return err;
+	if (security->mode != MEDIA_SECURITY_NONE && security->mode != MEDIA_SECURITY_DTLS_SRTP &&
+	    security->mode != MEDIA_SECURITY_SDES)
+		return EINVAL;
+	if (!terminated(security->remote_ufrag, sizeof(security->remote_ufrag)) ||
+	    !terminated(security->remote_pwd, sizeof(security->remote_pwd)) ||
+	    !terminated(security->remote_fingerprint, sizeof(security->remote_fingerprint)))
+		return EINVAL;
+	struct worker_command cmd = {
+		.type = WORKER_SET_SECURITY,
+		.call = call->state,
+		.endpoint = endpoint,
+		.u.security = {
+			.settings = *security,
+			.cert = call->engine->cert,
+		},
+	};
+	memcpy(cmd.u.security.local_ufrag, call->ice[endpoint].ufrag, sizeof(call->ice[endpoint].ufrag));
+	memcpy(cmd.u.security.local_pwd, call->ice[endpoint].pwd, sizeof(call->ice[endpoint].pwd));
+	err = media_worker_run(call->worker, &cmd);
+	memset(&cmd.u.security.settings.sdes, 0, sizeof(cmd.u.security.settings.sdes));
+	return err;
+}
+
+int media_endpoint_get_local_security(struct media_call *call, unsigned endpoint,
+				      struct media_local_security *out)
+{
+	int err = endpoint_usable(call, endpoint);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->ufrag, call->ice[endpoint].ufrag, sizeof(call->ice[endpoint].ufrag));
+	memcpy(out->pwd, call->ice[endpoint].pwd, sizeof(call->ice[endpoint].pwd));
+	return slice_to_cstr(slice_from_cstr(dtls_cert_fingerprint(call->engine->cert)),
+			     out->fingerprint, sizeof(out->fingerprint));
 }
 
 int media_call_stats(struct media_call *call, struct media_call_stats *out)

@@ -33,12 +33,21 @@
  * packets of a finished call do not reach a new one), bound without
  * SO_REUSEADDR; a port someone else holds (EADDRINUSE) is skipped.
  *
+ * Security. An endpoint is plain RTP unless media_endpoint_set_security()
+ * makes it a WebRTC one: ICE-lite (binding requests answered and checked
+ * with the endpoint's local credentials, the remote address learned from
+ * them) and DTLS-SRTP keyed by the engine's one certificate, or SRTP with
+ * SDES keys. Packets are unprotected as they arrive from such an endpoint
+ * and protected as they leave toward it; its peer may be plain (a phone)
+ * or secure itself. See secure.c.
+ *
  * Packets: see relay.c. Errors are errno values; 0 is success.
  */
 #ifndef RTCB_MEDIA_ENGINE_H
 #define RTCB_MEDIA_ENGINE_H
 
 #include "core/netaddr.h"
+#include "media/srtp.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,7 +79,9 @@ struct media_engine_settings {
 void media_engine_settings_default(struct media_engine_settings *s);
 
 /* EINVAL for settings that cannot work (no bind address, no whole port
- * pair in the range, worker count). The engine copies the settings. */
+ * pair in the range, worker count). The engine copies the settings and
+ * makes the DTLS certificate of its secure endpoints (an errno value when
+ * OpenSSL cannot). */
 int media_engine_create(struct media_engine **enginep, const struct media_engine_settings *s);
 /* Start the worker threads. Once. */
 int media_engine_start(struct media_engine *engine);
@@ -120,10 +131,21 @@ struct media_endpoint_stats {
 	uint64_t packets_sent, bytes_sent;         /* datagrams out to its remote */
 	uint64_t dropped_source;     /* strict_source: not from the remote */
 	uint64_t dropped_unroutable; /* not bridged, peer on hold or without address */
-	uint64_t dropped_oversize;   /* longer than the receive buffer (2048) */
-	uint64_t ignored;            /* STUN and DTLS, until ICE and DTLS plug in */
+	uint64_t dropped_oversize;   /* longer than the receive buffer (1900) */
+	uint64_t ignored;            /* plain: STUN, DTLS; secure: what it has no use for */
 	uint64_t not_rtp;            /* relayed though not parsable as RTP */
 	uint64_t send_errors;        /* datagrams the kernel refused */
+	/* Secure endpoints (plain ones: 0, -1, false). */
+	uint64_t stun_answered;      /* valid binding requests, answered with success */
+	uint64_t stun_rejected;      /* refused: credentials, integrity, fingerprint */
+	uint64_t srtp_auth_failures; /* SRTP/SRTCP in that failed to unprotect */
+	uint64_t srtp_replays;       /* SRTP/SRTCP in with an index already seen */
+	/* Media that found SRTP not ready: received on this endpoint before
+	 * its keys, or headed to a secure peer before the peer's keys. */
+	uint64_t dropped_unsecured;
+	int64_t consent_age_ms; /* since the last valid binding request; -1: none */
+	bool srtp_ready;        /* keys in place (SDES at once, DTLS once connected) */
+	bool dtls_failed;       /* the handshake failed or the peer closed */
 	struct netaddr remote_rtp;   /* current (latched) destination, len 0: none */
 	bool latched;
 	/* Receive statistics of the first SSRC (rtp_stats.h). */
@@ -133,6 +155,55 @@ struct media_endpoint_stats {
 	double jitter_ms;
 	double mos; /* E-model for G.711, no delay known; 0 before media */
 };
+
+enum media_security_mode {
+	MEDIA_SECURITY_NONE,      /* plain RTP, as after media_endpoint_create() */
+	MEDIA_SECURITY_DTLS_SRTP, /* ICE-lite and DTLS-SRTP: a browser */
+	MEDIA_SECURITY_SDES,      /* SRTP with keys from a=crypto */
+};
+
+/* ICE credentials (RFC 8839: ufrag 4-256, pwd 22-256 ice-chars); longer
+ * ones than these are refused. */
+#define MEDIA_ICE_UFRAG_MAX 64
+#define MEDIA_ICE_PWD_MAX 128
+/* "sha-512 " and 64 hex pairs with colons. */
+#define MEDIA_FINGERPRINT_MAX 200
+
+struct media_security {
+	enum media_security_mode mode;
+	/* Any secure mode: binding requests must name "<local>:<remote_ufrag>"
+	 * ("" accepts any remote part). remote_pwd is what a full-ICE agent
+	 * would key its own checks with; ICE-lite sends none, so it is only
+	 * checked for size. */
+	char remote_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	char remote_pwd[MEDIA_ICE_PWD_MAX + 1];
+	/* DTLS_SRTP: our role (a=setup:active = client; otherwise server) and
+	 * the peer's a=fingerprint, "<hash> <hex>". */
+	bool dtls_client;
+	char remote_fingerprint[MEDIA_FINGERPRINT_MAX + 1];
+	/* SDES: local protects what we send, remote unprotects what we get. */
+	struct srtp_keys sdes;
+};
+
+/* Sets (or replaces, restarting DTLS and dropping SRTP keys) the
+ * endpoint's security. EINVAL for an unknown mode, strings that are not
+ * terminated within their arrays, a malformed fingerprint or an unknown
+ * SDES profile; on any error the endpoint is left plain. Secure endpoints
+ * expect rtcp-mux: STUN and DTLS are answered on the RTP socket only. */
+int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
+				const struct media_security *security);
+
+/* What our SDP says for the endpoint: a=ice-ufrag, a=ice-pwd (made at
+ * media_endpoint_create(), kept for the endpoint's life) and
+ * a=fingerprint (the engine's certificate). */
+struct media_local_security {
+	char ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	char pwd[MEDIA_ICE_PWD_MAX + 1];
+	char fingerprint[MEDIA_FINGERPRINT_MAX + 1];
+};
+
+int media_endpoint_get_local_security(struct media_call *call, unsigned endpoint,
+				      struct media_local_security *out);
 
 struct media_call_stats {
 	unsigned endpoint_count;

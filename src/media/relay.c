@@ -1,26 +1,31 @@
 /*
- * relay.c - the packet path of a media worker: plain RTP/RTCP anchoring.
+ * relay.c - the packet path of a media worker: RTP/RTCP anchoring, with
+ * the security layer of secure endpoints (secure.c) plugged in.
  *
  * A socket becomes readable: one recvmmsg() takes up to RELAY_BATCH
  * datagrams into the worker's buffers (level-triggered epoll brings us
  * back for the rest, so one busy socket cannot starve the others). For
  * each datagram:
  *
- *   1. demux (media_demux). STUN and DTLS are counted as ignored and
- *      dropped: this is where ICE-lite (STUN binding answers, consent) and
- *      the DTLS handshake will take them. RTP, RTCP and anything unknown
- *      go on; SRTP unprotect will sit right after this step.
- *   2. source. With strict_source only the remote given by SDP is
- *      accepted (others: dropped_source). Otherwise the first packet after
- *      set_remote latches its source as the destination of that socket
- *      (NAT traversal for phones behind a NAT), and every later packet is
- *      relayed whatever its source.
+ *   1. demux (media_demux). On a plain endpoint STUN and DTLS are counted
+ *      as ignored and dropped; on a secure one they go to secure.c
+ *      (ICE-lite answers, the DTLS handshake), and SRTP/SRTCP is
+ *      unprotected in place (failures dropped and counted there), anything
+ *      else ignored. RTP, RTCP and anything unknown on a plain endpoint go
+ *      on.
+ *   2. source. With strict_source only the remote given by SDP (or by
+ *      ICE, for a secure endpoint) is accepted (others: dropped_source).
+ *      Otherwise the first packet after set_remote latches its source as
+ *      the destination of that socket (NAT traversal for phones behind a
+ *      NAT), and every later packet is relayed whatever its source.
  *   3. statistics. RTP (on the RTP socket, told apart from muxed RTCP) is
  *      parsed and fed to rtp_stats; a packet that does not parse is still
  *      relayed and counted as not_rtp (the peers may know what it is).
  *   4. route. To the bridged peer unless it is on hold: RTP out of the
  *      peer's RTP socket, RTCP out of its RTCP socket or, with rtcp-mux on
- *      the peer's side, its RTP socket; to the remote of that socket.
+ *      the peer's side, its RTP socket; to the remote of that socket. A
+ *      secure peer gets it protected in place (dropped while its SRTP is
+ *      not ready).
  *
  * Datagrams are queued by destination socket (at most two per batch: the
  * peer's RTP and RTCP sockets) and flushed with one sendmmsg() each, the
@@ -30,6 +35,7 @@
 #include "media/worker.h"
 
 #include "media/rtp.h"
+#include "media/srtp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -38,9 +44,10 @@
 #include <time.h>
 
 #define RELAY_BATCH 32
-/* UDP payload we accept; room for an SRTP trailer on top of a full
- * Ethernet-sized packet once SRTP is plugged in. */
+/* Each receive buffer; what we accept leaves room for the SRTP trailer
+ * that protecting toward a secure peer adds in place. */
 #define RELAY_BUF_LEN 2048
+#define RELAY_RECV_MAX (RELAY_BUF_LEN - SRTP_SESSION_TRAILER_MAX)
 
 /* Datagrams queued for one destination socket. */
 struct relay_out {
@@ -123,9 +130,22 @@ static void relay_one(struct media_worker *w, struct relay_socket *s, uint8_t *b
 	ep->counters.bytes_received += len;
 
 	enum media_packet_kind kind = media_demux(buf, len);
+	bool secure = secure_enabled(ep);
 	if (kind == MEDIA_PACKET_STUN || kind == MEDIA_PACKET_DTLS) {
-		ep->counters.ignored++; /* the ICE-lite and DTLS hook */
+		if (secure)
+			secure_control_received(s, kind, buf, len, from);
+		else
+			ep->counters.ignored++;
 		return;
+	}
+	bool rtcp = s->component == RELAY_RTCP || kind == MEDIA_PACKET_RTCP;
+	if (secure) {
+		if (kind == MEDIA_PACKET_UNKNOWN) {
+			ep->counters.ignored++;
+			return;
+		}
+		if (!secure_unprotect(ep, rtcp, buf, &len))
+			return;
 	}
 	if (!source_accepted(w, s, from)) {
 		ep->counters.dropped_source++;
@@ -133,7 +153,6 @@ static void relay_one(struct media_worker *w, struct relay_socket *s, uint8_t *b
 	}
 	ep->call->last_packet_ms = loop_now_ms(w->loop);
 
-	bool rtcp = s->component == RELAY_RTCP || kind == MEDIA_PACKET_RTCP;
 	if (!rtcp) {
 		struct rtp_header h;
 		if (rtp_parse(buf, len, &h) == 0)
@@ -152,6 +171,8 @@ static void relay_one(struct media_worker *w, struct relay_socket *s, uint8_t *b
 		ep->counters.dropped_unroutable++;
 		return;
 	}
+	if (secure_enabled(peer) && !secure_protect(peer, ep, rtcp, buf, &len, RELAY_BUF_LEN))
+		return;
 	queue_out(w->batch, dst, buf, len);
 }
 
@@ -190,7 +211,7 @@ void relay_socket_readable(int fd, uint32_t events, void *arg)
 	(void)events;
 
 	for (unsigned i = 0; i < RELAY_BATCH; i++) {
-		b->in_iov[i].iov_len = RELAY_BUF_LEN;
+		b->in_iov[i].iov_len = RELAY_RECV_MAX;
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
 		b->in[i].msg_hdr.msg_flags = 0;
 	}

@@ -14,10 +14,11 @@
  *
  * Calls. A struct worker_call holds its endpoints inline; a call is one
  * allocation, made by the CALL_ADD command, and nothing is allocated per
- * endpoint or per packet. Sockets are opened and bound by the control
+ * endpoint (but a secure one's DTLS and SRTP state) or per packet. Sockets are opened and bound by the control
  * thread (which owns the port range) and handed over by ENDPOINT_ADD; the
  * worker registers them in its loop and closes them on CALL_DELETE or
- * STOP, before the control thread gives the ports back.
+ * STOP, before the control thread gives the ports back. An endpoint's
+ * security state (secure.c) goes with its sockets.
  */
 #include "media/worker.h"
 
@@ -34,6 +35,7 @@
 
 static void endpoint_close(struct media_worker *w, struct worker_endpoint *ep)
 {
+	secure_clear(ep);
 	for (int c = RELAY_RTP; c <= RELAY_RTCP; c++) {
 		struct relay_socket *s = &ep->sockets[c];
 		if (s->fd < 0)
@@ -154,7 +156,16 @@ static int set_hold(struct worker_command *cmd)
 	return 0;
 }
 
-static void endpoint_stats(const struct worker_endpoint *ep, struct media_endpoint_stats *out)
+static int set_security(struct worker_command *cmd)
+{
+	struct worker_endpoint *ep = endpoint_get(cmd->call, cmd->endpoint);
+	if (!ep)
+		return ENOENT;
+	return secure_set(ep, &cmd->u.security);
+}
+
+static void endpoint_stats(const struct worker_endpoint *ep, uint64_t now_ms,
+			   struct media_endpoint_stats *out)
 {
 	const struct rtp_stats *s = &ep->rtp_stats;
 	*out = ep->counters;
@@ -171,6 +182,7 @@ static void endpoint_stats(const struct worker_endpoint *ep, struct media_endpoi
 		 * conservative score; no delay figure yet (RTCP RTT). */
 		out->mos = rtp_stats_mos(rtp_stats_r_factor(RTP_IMPAIRMENT_G711, loss_pct, 1, 0));
 	}
+	secure_stats(ep, now_ms, out);
 }
 
 static int call_stats(struct media_worker *w, struct worker_command *cmd)
@@ -179,9 +191,10 @@ static int call_stats(struct media_worker *w, struct worker_command *cmd)
 	struct media_call_stats *out = cmd->u.stats;
 	memset(out, 0, sizeof(*out));
 	out->endpoint_count = call->endpoint_count;
+	uint64_t now = loop_now_ms(w->loop);
 	for (unsigned i = 0; i < call->endpoint_count; i++)
-		endpoint_stats(&call->endpoints[i], &out->endpoints[i]);
-	out->idle_ms = loop_now_ms(w->loop) - call->last_packet_ms;
+		endpoint_stats(&call->endpoints[i], now, &out->endpoints[i]);
+	out->idle_ms = now - call->last_packet_ms;
 	out->timed_out = out->idle_ms >= w->settings->timeout_ms;
 	return 0;
 }
@@ -208,6 +221,8 @@ static int command_execute(struct media_worker *w, struct worker_command *cmd)
 		return bridge(cmd);
 	case WORKER_HOLD:
 		return set_hold(cmd);
+	case WORKER_SET_SECURITY:
+		return set_security(cmd);
 	case WORKER_STATS:
 		return call_stats(w, cmd);
 	case WORKER_STOP:
@@ -306,6 +321,7 @@ int media_worker_init(struct media_worker *w, const struct media_engine_settings
 	w->wake_fd = -1;
 	list_init(&w->queue);
 	list_init(&w->calls);
+	mbuf_init(&w->control_out);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -366,6 +382,7 @@ void media_worker_destroy(struct media_worker *w)
 	w->wake_fd = -1;
 	relay_batch_free(w->batch);
 	w->batch = NULL;
+	mbuf_free(&w->control_out);
 	pthread_cond_destroy(&w->changed);
 	pthread_mutex_destroy(&w->lock);
 }

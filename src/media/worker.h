@@ -10,15 +10,23 @@
  * by `lock`; a command's payload is written by the control thread before
  * it is queued and read back after it is done, so the mutex orders both.
  *
+ * The engine's DTLS certificate is shared by every worker, and its
+ * reference count is not atomic: it is only touched (dtls_conn_alloc, the
+ * last mem_deref of a connection) while a command runs, that is while the
+ * control thread, the only other toucher, waits for that command.
+ *
  * worker.c: thread, queue, commands, call state. relay.c: the packet path.
+ * secure.c: ICE-lite, DTLS and SRTP of secure endpoints.
  */
 #ifndef RTCB_MEDIA_WORKER_H
 #define RTCB_MEDIA_WORKER_H
 
 #include "core/list.h"
 #include "core/loop.h"
+#include "core/mbuf.h"
 #include "core/netaddr.h"
 #include "media/engine.h"
+#include "media/rtp.h"
 #include "media/rtp_stats.h"
 
 #include <pthread.h>
@@ -28,6 +36,32 @@
 enum relay_component { RELAY_RTP = 0, RELAY_RTCP = 1 };
 
 struct worker_endpoint;
+struct dtls_cert;
+struct dtls_conn;
+struct srtp_session;
+
+/* What SET_SECURITY hands the worker: the settings, the endpoint's local
+ * credentials, and the engine's certificate (not a reference). */
+struct worker_security_settings {
+	struct media_security settings;
+	char local_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	char local_pwd[MEDIA_ICE_PWD_MAX + 1];
+	struct dtls_cert *cert;
+};
+
+/* An endpoint's security state; mode NONE: all zero. */
+struct endpoint_security {
+	enum media_security_mode mode;
+	char local_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	char local_pwd[MEDIA_ICE_PWD_MAX + 1];
+	char remote_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	struct dtls_conn *dtls;       /* DTLS_SRTP */
+	bool dtls_started;            /* client: ClientHello sent */
+	struct loop_timer dtls_timer; /* retransmission */
+	struct srtp_session *srtp;    /* NULL until keys */
+	bool checked;                 /* a valid binding request arrived */
+	uint64_t last_check_ms;       /* loop time of the last one */
+};
 
 /* One UDP socket of an endpoint. */
 struct relay_socket {
@@ -46,6 +80,7 @@ struct worker_endpoint {
 	bool rtcp_mux;
 	bool hold; /* forward nothing toward this endpoint */
 	struct rtp_stats rtp_stats;
+	struct endpoint_security security;
 	/* Counters only; the computed fields are filled by the stats command. */
 	struct media_endpoint_stats counters;
 };
@@ -65,6 +100,7 @@ enum worker_command_type {
 	WORKER_SET_REMOTE,
 	WORKER_BRIDGE,
 	WORKER_HOLD,
+	WORKER_SET_SECURITY,
 	WORKER_STATS,
 	WORKER_STOP,
 };
@@ -84,6 +120,7 @@ struct worker_command {
 						* worker when the result is 0 */
 		struct media_remote remote;    /* SET_REMOTE */
 		bool hold;                     /* HOLD */
+		struct worker_security_settings security; /* SET_SECURITY */
 		struct media_call_stats *stats; /* STATS (out) */
 	} u;
 };
@@ -105,6 +142,7 @@ struct media_worker {
 	struct loop_fd wake_reg;
 	struct list calls; /* of worker_call */
 	struct relay_batch *batch;
+	struct mbuf control_out; /* STUN answers, DTLS datagrams; reused */
 };
 
 int media_worker_init(struct media_worker *w, const struct media_engine_settings *settings);
@@ -121,5 +159,27 @@ int relay_batch_alloc(struct relay_batch **batchp);
 void relay_batch_free(struct relay_batch *batch);
 /* loop_fd handler of every relay_socket; arg is the relay_socket. */
 void relay_socket_readable(int fd, uint32_t events, void *arg);
+
+/* secure.c */
+/* SET_SECURITY: replaces the endpoint's security state. */
+int secure_set(struct worker_endpoint *ep, const struct worker_security_settings *s);
+/* Frees the state (timer, DTLS, SRTP); back to mode NONE. */
+void secure_clear(struct worker_endpoint *ep);
+static inline bool secure_enabled(const struct worker_endpoint *ep)
+{
+	return ep->security.mode != MEDIA_SECURITY_NONE;
+}
+/* A STUN or DTLS datagram arrived on s of a secure endpoint. */
+void secure_control_received(struct relay_socket *s, enum media_packet_kind kind,
+			     const uint8_t *buf, size_t len, const struct netaddr *from);
+/* SRTP/SRTCP in place; false: dropped (counted). */
+bool secure_unprotect(struct worker_endpoint *ep, bool rtcp, uint8_t *buf, size_t *len);
+/* Toward a secure endpoint, in place within cap; false: dropped (counted
+ * on from, or on ep when protect fails). */
+bool secure_protect(struct worker_endpoint *ep, struct worker_endpoint *from, bool rtcp,
+		    uint8_t *buf, size_t *len, size_t cap);
+/* The security part of the stats command. */
+void secure_stats(const struct worker_endpoint *ep, uint64_t now_ms,
+		  struct media_endpoint_stats *out);
 
 #endif
