@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "media/engine.h"
+#include "media/ng_webrtc.h"
 #include "sdp/sdp.h"
 
 #include <arpa/inet.h>
@@ -30,6 +31,7 @@ struct ng_stream {
 	bool used;
 	unsigned endpoint[LEG_COUNT];
 	struct media_endpoint_info info[LEG_COUNT];
+	struct ng_webrtc_leg webrtc[LEG_COUNT]; /* DTLS of the endpoint facing each */
 };
 
 struct ng_call {
@@ -48,6 +50,8 @@ struct ng_calls {
 	struct netaddr bind;
 	struct hash by_id;
 	struct sdp_session *sdp; /* scratch, one request at a time */
+	/* scratch: what the SDP being printed says for each m= line */
+	struct media_local_security local[SDP_MAX_MEDIA];
 };
 
 /* ------------------------------------------------------------ the table */
@@ -249,8 +253,10 @@ static int streams_update(struct ng_call *call, const struct sdp_session *s, int
 		if (!st->used && (err = stream_open(call, st, family)))
 			return err;
 		media_remote_of(s, m, &remote, &hold);
+		ng_webrtc_input(&st->webrtc[from], s, m, &remote, &hold);
 		if ((err = media_endpoint_set_remote(call->media, st->endpoint[from], &remote)) ||
-		    (err = media_endpoint_set_hold(call->media, st->endpoint[from], hold)))
+		    (err = media_endpoint_set_hold(call->media, st->endpoint[from], hold)) ||
+		    (err = ng_webrtc_apply(call->media, st->endpoint[from], &st->webrtc[from])))
 			return err;
 	}
 	return 0;
@@ -265,18 +271,47 @@ static void connection_set(struct sdp_connection *c, const struct netaddr *addr,
 	c->address = slice_from_cstr(host);
 }
 
-/* Point the SDP at the endpoints facing leg `to`; host must outlive the
- * printing. */
-static void sdp_rewrite(struct sdp_session *s, const struct ng_call *call, int to,
-			const struct netaddr *addr, const char *host, bool replace_origin)
+/* Make m= line i WebRTC or plain for leg `to`, as ng_webrtc.h says (*kind
+ * tells which), and give the endpoint facing `to` its security. */
+static int media_secure_output(struct ng_calls *calls, struct ng_call *call, int to, size_t i,
+			       const char *host, const struct ng_request *req, bool offer,
+			       enum ng_output *kind)
 {
-	if (replace_origin)
+	struct sdp_media *m = &calls->sdp->media[i];
+	struct ng_stream *st = &call->streams[i];
+	int err;
+
+	*kind = ng_webrtc_output(req, offer, &st->webrtc[to]);
+	if (*kind == NG_OUTPUT_PLAIN) {
+		ng_webrtc_plain_media(m, &st->webrtc[to], req, offer);
+	} else if (*kind == NG_OUTPUT_WEBRTC) {
+		err = media_endpoint_get_local_security(call->media, st->endpoint[to], &calls->local[i]);
+		if (err)
+			return err;
+		ng_webrtc_media(m, &st->webrtc[to], req, offer, &calls->local[i], host,
+				netaddr_port(&st->info[to].rtp));
+	}
+	return ng_webrtc_apply(call->media, st->endpoint[to], &st->webrtc[to]);
+}
+
+/* Point the SDP at the endpoints facing leg `to`, WebRTC or plain as the
+ * request asks; host must outlive the printing. */
+static int sdp_rewrite(struct ng_calls *calls, struct ng_call *call, int to,
+		       const struct netaddr *addr, const char *host, const struct ng_request *req,
+		       bool offer)
+{
+	struct sdp_session *s = calls->sdp;
+	bool secure_touched = false, lite = false;
+	int err;
+
+	if (req->replace & NG_REPLACE_ORIGIN)
 		connection_set(&s->origin.address, addr, host);
 	if (s->connection.address.p)
 		connection_set(&s->connection, addr, host);
 	for (size_t i = 0; i < s->media_count; i++) {
 		struct sdp_media *m = &s->media[i];
 		const struct ng_stream *st = &call->streams[i];
+		enum ng_output kind;
 
 		if (!st->used || !sdp_proto_is_rtp(m->proto) || m->port == 0)
 			continue;
@@ -288,7 +323,14 @@ static void sdp_rewrite(struct sdp_session *s, const struct ng_call *call, int t
 			if (m->rtcp_connection.address.p)
 				connection_set(&m->rtcp_connection, addr, host);
 		}
+		if ((err = media_secure_output(calls, call, to, i, host, req, offer, &kind)))
+			return err;
+		secure_touched |= kind != NG_OUTPUT_KEEP;
+		lite |= kind == NG_OUTPUT_WEBRTC;
 	}
+	if (secure_touched)
+		ng_webrtc_session(s, lite);
+	return 0;
 }
 
 /* ------------------------------------------------------------ commands */
@@ -321,7 +363,7 @@ static void reply_sdp(struct mbuf *out, const struct ng_message *msg, const stru
 
 /* Offer and answer after their own checks: leg `from` sent the SDP.
  * false when an error reply went out. */
-static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bool open,
+static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bool offer,
 		       const struct ng_message *msg, const struct ng_request *req, struct mbuf *out)
 {
 	char host[NETADDR_STRLEN];
@@ -336,13 +378,13 @@ static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, b
 	}
 	advertised_for(calls, req, &addr);
 	netaddr_host_str(&addr, host, sizeof(host));
-	if ((err = streams_update(call, calls->sdp, from, open, netaddr_family(&addr)))) {
+	if ((err = streams_update(call, calls->sdp, from, offer, netaddr_family(&addr))) ||
+	    (err = sdp_rewrite(calls, call, !from, &addr, host, req, offer))) {
 		log_warn("ng: call %s: media relay: %s", call->call_id, strerror(err));
 		ng_reply_error(out, msg->cookie,
 			       err == ENOSPC ? "Ran out of ports" : "Failed to set up the media relay");
 		return false;
 	}
-	sdp_rewrite(calls->sdp, call, !from, &addr, host, req->replace & NG_REPLACE_ORIGIN);
 	reply_sdp(out, msg, calls->sdp);
 	return true;
 }

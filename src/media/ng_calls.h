@@ -1,7 +1,8 @@
 /*
  * ng_calls.h - the call-handling commands of rtpengine's ng protocol
  * (offer, answer, delete, query) on top of the media engine, for plain RTP
- * (RTP/AVP on both sides; ICE, DTLS and SRTP are not handled yet).
+ * and for bridging a WebRTC side (ICE-lite, DTLS-SRTP) to a plain one, as
+ * Kamailio's WebRTC configs use rtpengine (see ng_webrtc.h; no SDES yet).
  *
  * Model. A call is keyed by its SIP Call-ID. It has two legs: A, the party
  * named by the from-tag of the first offer, and B, named by the to-tag of
@@ -17,10 +18,13 @@
  * it. An offer also creates the streams it lacks, so a re-offer (re-INVITE)
  * from either leg keeps the ports already handed out.
  *
- * Rewriting changes only: c= lines (session and media level) to the
+ * Rewriting changes: c= lines (session and media level) to the
  * advertised address, the m= port, the a=rtcp port and address, and the
- * o= address when the request's "replace" holds "origin". Everything else
- * is printed back as it was parsed (see sdp.h for the canonical order).
+ * o= address when the request's "replace" holds "origin"; and, when the
+ * request's transport-protocol, ICE or DTLS call for it (or an answer goes
+ * to a WebRTC offerer), the proto with ICE, DTLS and a=crypto of the
+ * relayed m= lines, as ng_webrtc.h says. Everything else is printed back
+ * as it was parsed (see sdp.h for the canonical order).
  * A side whose SDP says sendonly, inactive or c=0.0.0.0 is put on hold:
  * nothing is forwarded toward it.
  *

@@ -1,0 +1,192 @@
+/*
+ * ng_webrtc.c - WebRTC and plain SDP for the recipients of ng offers and
+ * answers, and the DTLS-SRTP of the endpoints facing browsers; the rules
+ * (output kind, a=setup, DTLS roles) are in ng_webrtc.h.
+ *
+ * Everything printed points at the request (transport-protocol), at the
+ * caller's host and local credentials, or at literals: nothing here
+ * allocates. A leg's remote credentials are copied into its struct
+ * media_security because the SDP they came from is gone by the time a
+ * later answer or re-offer changes our role.
+ */
+#include "media/ng_webrtc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* RFC 8445 5.1.2.1 for a host candidate: type preference 126, local
+ * preference 65535, component 1. */
+#define HOST_PRIORITY 2130706431u
+
+enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
+				const struct ng_webrtc_leg *recipient)
+{
+	struct slice proto = req->transport_protocol;
+
+	if (proto.p && proto.len)
+		return slice_starts_with_case(proto, "UDP/TLS/") ? NG_OUTPUT_WEBRTC : NG_OUTPUT_PLAIN;
+	if (req->ice_mode == NG_ICE_FORCE || req->dtls_mode == NG_DTLS_PASSIVE ||
+	    req->dtls_mode == NG_DTLS_ACTIVE)
+		return NG_OUTPUT_WEBRTC;
+	if (req->ice_mode == NG_ICE_REMOVE || req->dtls_mode == NG_DTLS_OFF)
+		return NG_OUTPUT_PLAIN;
+	if (!offer && recipient->webrtc)
+		return NG_OUTPUT_WEBRTC;
+	return NG_OUTPUT_KEEP;
+}
+
+/* ------------------------------------------------------------ input */
+
+/* The first numeric UDP candidate for RTP; mDNS names are left to STUN. */
+static bool candidate_remote(const struct sdp_media *m, struct netaddr *out)
+{
+	for (size_t i = 0; i < m->candidate_count; i++) {
+		const struct sdp_candidate *c = &m->candidates[i];
+		if (c->component == 1 && slice_eq_cstr_case(c->transport, "udp") &&
+		    netaddr_set(out, c->address, c->port) == 0 && !netaddr_is_any(out))
+			return true;
+	}
+	return false;
+}
+
+/* The leg's remote credentials from its SDP, into a zeroed next. */
+static void credentials_of(const struct sdp_session *s, const struct sdp_media *m,
+			   const struct sdp_fingerprint *fp, struct media_security *next)
+{
+	struct slice ufrag = m->ice_ufrag.p ? m->ice_ufrag : s->ice_ufrag;
+	struct slice pwd = m->ice_pwd.p ? m->ice_pwd : s->ice_pwd;
+	int n;
+
+	next->mode = MEDIA_SECURITY_DTLS_SRTP;
+	/* Too long: left empty, and media_endpoint_set_security() decides. */
+	if (slice_to_cstr(ufrag, next->remote_ufrag, sizeof(next->remote_ufrag)))
+		next->remote_ufrag[0] = '\0';
+	if (slice_to_cstr(pwd, next->remote_pwd, sizeof(next->remote_pwd)))
+		next->remote_pwd[0] = '\0';
+	n = snprintf(next->remote_fingerprint, sizeof(next->remote_fingerprint), "%.*s %.*s",
+		     SLICE_FMT(fp->hash), SLICE_FMT(fp->value));
+	if (n < 0 || (size_t)n >= sizeof(next->remote_fingerprint))
+		next->remote_fingerprint[0] = '\0';
+}
+
+void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
+		     const struct sdp_media *m, struct media_remote *remote, bool *hold)
+{
+	const struct sdp_fingerprint *fp = m->fingerprint_count ? &m->fingerprints[0]
+				       : s->fingerprint_count ? &s->fingerprints[0]
+							      : NULL;
+	struct media_security next;
+
+	memset(&next, 0, sizeof(next));
+	leg->webrtc = fp && slice_starts_with_case(m->proto, "UDP/TLS/");
+	leg->theirs = m->setup ? m->setup : s->setup;
+	leg->rtcp_mux = m->rtcp_mux;
+	if (leg->webrtc) {
+		credentials_of(s, m, fp, &next);
+		next.dtls_client = leg->security.dtls_client; /* the role is apply's */
+		enum sdp_direction dir = sdp_media_direction(s, m);
+		*hold = dir == SDP_DIRECTION_SENDONLY || dir == SDP_DIRECTION_INACTIVE;
+		if (m->port && !netaddr_family(&remote->rtp))
+			candidate_remote(m, &remote->rtp);
+		remote->rtcp_mux = m->rtcp_mux;
+		remote->clock_rate = m->codec_count ? m->codecs[0].clock_rate : 0;
+	}
+	if (memcmp(&next, &leg->security, sizeof(next))) {
+		memcpy(&leg->security, &next, sizeof(next));
+		leg->stale = true;
+	}
+	memset(&next, 0, sizeof(next));
+}
+
+int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg)
+{
+	bool client = leg->theirs == SDP_SETUP_PASSIVE ||
+		      (leg->theirs == SDP_SETUP_ACTPASS && leg->ours == SDP_SETUP_ACTIVE);
+	int err;
+
+	if (leg->security.mode == MEDIA_SECURITY_DTLS_SRTP && client != leg->security.dtls_client) {
+		leg->security.dtls_client = client;
+		leg->stale = true;
+	}
+	if (!leg->stale)
+		return 0;
+	if ((err = media_endpoint_set_security(call, endpoint, &leg->security)))
+		return err;
+	leg->stale = false;
+	return 0;
+}
+
+/* ------------------------------------------------------------ output */
+
+static enum sdp_setup setup_to_print(const struct ng_request *req, bool offer, enum sdp_setup theirs)
+{
+	if (offer)
+		return req->dtls_mode == NG_DTLS_PASSIVE  ? SDP_SETUP_PASSIVE
+		       : req->dtls_mode == NG_DTLS_ACTIVE ? SDP_SETUP_ACTIVE
+							  : SDP_SETUP_ACTPASS;
+	if (theirs == SDP_SETUP_ACTIVE)
+		return SDP_SETUP_PASSIVE;
+	if (theirs == SDP_SETUP_PASSIVE)
+		return SDP_SETUP_ACTIVE;
+	return req->dtls_mode == NG_DTLS_ACTIVE ? SDP_SETUP_ACTIVE : SDP_SETUP_PASSIVE;
+}
+
+static void clear_security(struct sdp_media *m)
+{
+	sdp_media_clear_ice(m);
+	sdp_media_clear_dtls(m);
+	sdp_media_clear_crypto(m);
+}
+
+void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
+		     bool offer, const struct media_local_security *local, const char *host,
+		     uint16_t port)
+{
+	struct slice proto = req->transport_protocol;
+	struct slice fp = slice_from_cstr(local->fingerprint);
+	long space = slice_index(fp, ' ');
+	const struct sdp_candidate candidate = {
+		.foundation = SLICE_LIT("1"),
+		.component = 1,
+		.transport = SLICE_LIT("udp"),
+		.priority = HOST_PRIORITY,
+		.address = slice_from_cstr(host),
+		.port = port,
+		.type = SLICE_LIT("host"),
+	};
+
+	m->proto = proto.p && proto.len ? proto : SLICE_LIT("UDP/TLS/RTP/SAVPF");
+	clear_security(m);
+	m->ice_ufrag = slice_from_cstr(local->ufrag);
+	m->ice_pwd = slice_from_cstr(local->pwd);
+	m->candidates[0] = candidate;
+	m->candidate_count = 1;
+	m->end_of_candidates = true;
+	if (space > 0) {
+		m->fingerprints[0].hash = slice_make(fp.p, (size_t)space);
+		m->fingerprints[0].value = slice_make(fp.p + space + 1, fp.len - (size_t)space - 1);
+		m->fingerprint_count = 1;
+	}
+	m->setup = leg->ours = setup_to_print(req, offer, leg->theirs);
+	m->rtcp_mux = true;
+}
+
+void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
+			   const struct ng_request *req, bool offer)
+{
+	struct slice proto = req->transport_protocol;
+
+	m->proto = proto.p && proto.len ? proto : SLICE_LIT("RTP/AVP");
+	clear_security(m);
+	if ((req->rtcp_mux & NG_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
+		m->rtcp_mux = false;
+}
+
+void ng_webrtc_session(struct sdp_session *s, bool lite)
+{
+	s->ice_ufrag = s->ice_pwd = s->ice_options = SLICE_NULL;
+	s->fingerprint_count = 0;
+	s->setup = SDP_SETUP_NONE;
+	sdp_session_remove_attribute(s, "tls-id");
+	s->ice_lite = lite;
+}

@@ -1,0 +1,100 @@
+/*
+ * ng_webrtc.h - the WebRTC side of an ng call (private to ng_calls.c):
+ * what a browser's SDP tells the endpoint facing it, and how the SDP for
+ * each recipient is made WebRTC or plain, as Kamailio's WebRTC configs ask
+ * rtpengine to with "transport-protocol", "ICE" and "DTLS".
+ *
+ * The output kind, per m= line, for the leg receiving the SDP:
+ *   transport-protocol given: "UDP/TLS/..." -> WebRTC, anything else ->
+ *     plain (the given proto is printed either way);
+ *   else ICE=force or DTLS=passive|active -> WebRTC;
+ *   else ICE=remove or DTLS=off -> plain;
+ *   else an answer to a leg that offered WebRTC -> WebRTC;
+ *   else kept: the SDP is rewritten as for plain RTP and nothing else
+ *     changes (a plain call without flags behaves as before).
+ *
+ * WebRTC output: proto UDP/TLS/RTP/SAVPF, a=ice-lite at session level, and
+ * per m= line the ICE credentials of the endpoint facing the recipient,
+ * one host candidate (its RTP port), a=end-of-candidates, the engine's
+ * a=fingerprint, a=setup and a=rtcp-mux; the sender's ICE, DTLS and
+ * a=crypto are dropped. Plain output: ICE, DTLS and a=crypto dropped,
+ * proto RTP/AVP; a=rtcp-mux as the sender wrote it, but not in an answer
+ * to a recipient that did not offer it, nor when rtcp-mux has "demux".
+ *
+ * DTLS roles (RFC 8842). What we print:
+ *   in an offer: actpass (DTLS=passive or active: that);
+ *   in an answer: the recipient offered active -> passive, passive ->
+ *     active, actpass (or nothing) -> passive, unless DTLS=active. Passive
+ *     is the natural role for an ICE-lite server: the browser (the
+ *     controlling agent) checks, then opens DTLS; we wait.
+ * The endpoint facing a WebRTC leg is the DTLS client exactly when that
+ * leg's a=setup is passive, or actpass while we printed active to it;
+ * otherwise (active, actpass before or after we printed passive or
+ * actpass, none) it is the server. So a browser offering actpass gets
+ * setup:passive back and a server endpoint; a browser answering active
+ * to our actpass gets a server endpoint too.
+ *
+ * The endpoint facing a leg becomes DTLS_SRTP when that leg's SDP carries
+ * a=fingerprint in a UDP/TLS proto (with its ICE ufrag and pwd, remote
+ * checks then require them), and is set again only when the credentials
+ * or the role change: a re-offer with the same ones keeps DTLS up.
+ * Before the leg's SDP arrives (an offer we sent to a browser) the
+ * endpoint stays plain: without a fingerprint there is nothing to check.
+ *
+ * Not done: SDES (a=crypto with RTP/SAVP on the plain side is dropped,
+ * not keyed), a=mid and BUNDLE towards a browser that a plain SDP lacks.
+ */
+#ifndef RTCB_MEDIA_NG_WEBRTC_H
+#define RTCB_MEDIA_NG_WEBRTC_H
+
+#include "media/engine.h"
+#include "media/ng.h"
+#include "sdp/sdp.h"
+
+enum ng_output {
+	NG_OUTPUT_KEEP,
+	NG_OUTPUT_PLAIN,
+	NG_OUTPUT_WEBRTC,
+};
+
+/* One leg of one stream, kept with the call. */
+struct ng_webrtc_leg {
+	bool webrtc;           /* its last SDP offered DTLS (a=fingerprint) */
+	bool rtcp_mux;         /* its last SDP had a=rtcp-mux */
+	enum sdp_setup theirs; /* its last a=setup */
+	enum sdp_setup ours;   /* the a=setup we last printed to it; NONE: none yet */
+	/* The endpoint facing the leg lacks `security` (zeroed: both plain). */
+	bool stale;
+	/* mode and remote credentials from its SDP; the role is set by
+	 * ng_webrtc_apply() */
+	struct media_security security;
+};
+
+enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
+				const struct ng_webrtc_leg *recipient);
+
+/* Read the sender's m line m into leg, and fix the remote the endpoint
+ * facing it gets: a WebRTC sender is on hold only by direction (its
+ * c=0.0.0.0 means "see the candidates"), and without a usable c= address
+ * its first numeric UDP RTP candidate is taken (latching by STUN corrects
+ * it anyway). */
+void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
+		     const struct sdp_media *m, struct media_remote *remote, bool *hold);
+
+/* Give the endpoint facing leg the security the leg's SDP and our setup
+ * call for, when it differs from what the endpoint has. */
+int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg);
+
+/* Make m WebRTC for leg, with the credentials of the endpoint facing it
+ * (local, which with host must outlive the printing) and its RTP port. */
+void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
+		     bool offer, const struct media_local_security *local, const char *host,
+		     uint16_t port);
+/* Make m plain for leg. */
+void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
+			   const struct ng_request *req, bool offer);
+/* The session level once some m= line was made WebRTC or plain: the
+ * sender's session-level ICE and DTLS go; a=ice-lite when lite. */
+void ng_webrtc_session(struct sdp_session *s, bool lite);
+
+#endif

@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""test_ng_webrtc.py BUILD_DIR - rtcbridge as rtpengine between a WebRTC
+side and a plain SIP phone, driven over ng as a Kamailio WebRTC config
+drives it (the daemon, ports and ng client of test_ng.py).
+
+Browser offers, phone answers:
+  - offer from a browser-like SDP (UDP/TLS/RTP/SAVPF, ICE, fingerprint,
+    setup:actpass, rtcp-mux, a candidate) with transport-protocol RTP/AVP,
+    ICE remove, DTLS off -> RTP/AVP, no ICE, no fingerprint, no setup;
+  - answer from the phone with transport-protocol UDP/TLS/RTP/SAVPF, ICE
+    force -> SAVPF, a=ice-lite, ice-ufrag/pwd, one host candidate on the
+    relay port, end-of-candidates, fingerprint sha-256, setup:passive,
+    rtcp-mux;
+  - a STUN binding request (USERNAME "<our ufrag>:<browser ufrag>",
+    MESSAGE-INTEGRITY keyed by our pwd, FINGERPRINT) to that candidate is
+    answered with a success whose integrity verifies and which maps our
+    source; a wrong pwd gets a 401. We are the DTLS server: nothing else
+    comes back.
+Phone offers, browser answers (SDP level, plus STUN):
+  - offer with transport-protocol UDP/TLS/RTP/SAVPF, ICE force -> the
+    WebRTC SDP with setup:actpass; the browser answers setup:passive with
+    transport-protocol RTP/AVP, ICE remove -> plain SDP to the phone; the
+    endpoint facing the browser is the DTLS client: after a valid binding
+    request it sends a ClientHello; the phone, which did not offer
+    rtcp-mux, gets none in the answer.
+"""
+import hashlib
+import hmac
+import os
+import re
+import socket
+import struct
+import sys
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import siplib  # noqa: E402
+from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp  # noqa: E402
+
+BROWSER_UFRAG = "brws"
+BROWSER_PWD = "browserpasswordbrowserpw"
+BROWSER_FP = ":".join("%02X" % i for i in range(32))
+MAGIC = 0x2112A442
+
+
+def browser_sdp(port, setup):
+    return ("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+            "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
+            "m=audio %d UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 %s\r\n"
+            "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+            "a=candidate:1 1 udp 2122260223 %s %d typ host generation 0\r\n"
+            "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
+            "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:0\r\na=sendrecv\r\n"
+            "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
+            % (port, HOST, HOST, port, BROWSER_UFRAG, BROWSER_PWD, BROWSER_FP, setup))
+
+
+# ---- STUN (RFC 8489) -------------------------------------------------------
+
+def stun_attr(kind, value):
+    pad = (4 - len(value) % 4) % 4
+    return struct.pack("!HH", kind, len(value)) + value + b"\0" * pad
+
+
+def stun_request(username, pwd):
+    """A binding request as a browser sends it: (bytes, transaction id)."""
+    tid = os.urandom(12)
+    body = (stun_attr(0x0006, username.encode()) + stun_attr(0x0024, struct.pack("!I", 1853824767))
+            + stun_attr(0x802A, os.urandom(8)) + stun_attr(0x0025, b""))
+    head = struct.pack("!HHI", 0x0001, len(body) + 24, MAGIC) + tid
+    mac = hmac.new(pwd.encode(), head + body, hashlib.sha1).digest()
+    body += stun_attr(0x0008, mac)
+    head = struct.pack("!HHI", 0x0001, len(body) + 8, MAGIC) + tid
+    crc = (zlib.crc32(head + body) ^ 0x5354554E) & 0xFFFFFFFF
+    return head + body + stun_attr(0x8028, struct.pack("!I", crc)), tid
+
+
+def stun_parse(data):
+    """(type, tid, [(kind, value, offset)]) or None."""
+    if len(data) < 20:
+        return None
+    kind, length, magic = struct.unpack("!HHI", data[:8])
+    if magic != MAGIC or len(data) != 20 + length:
+        return None
+    attrs, i = [], 20
+    while i + 4 <= len(data):
+        t, n = struct.unpack("!HH", data[i:i + 4])
+        attrs.append((t, data[i + 4:i + 4 + n], i))
+        i += 4 + n + (4 - n % 4) % 4
+    return kind, data[8:20], attrs
+
+
+def stun_integrity_ok(data, attrs, pwd):
+    for t, value, at in attrs:
+        if t == 0x0008:
+            head = data[:2] + struct.pack("!H", at + 24 - 20) + data[4:20]
+            return hmac.compare_digest(hmac.new(pwd.encode(), head + data[20:at], hashlib.sha1).digest(), value)
+    return False
+
+
+def xor_mapped(attrs, tid):
+    for t, value, _ in attrs:
+        if t == 0x0020 and len(value) == 8 and value[1] == 1:
+            port = struct.unpack("!H", value[2:4])[0] ^ (MAGIC >> 16)
+            addr = struct.unpack("!I", value[4:8])[0] ^ MAGIC
+            return socket.inet_ntoa(struct.pack("!I", addr)), port
+    return None
+
+
+def stun_exchange(sock, port, username, pwd):
+    """Send one binding request to the relay port; (parsed reply, raw, tid)."""
+    request, tid = stun_request(username, pwd)
+    sock.settimeout(0.2)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        sock.sendto(request, (HOST, port))
+        try:
+            while True:
+                data = sock.recv(2048)
+                parsed = stun_parse(data)
+                if parsed and parsed[1] == tid:
+                    return parsed, data, tid
+        except socket.timeout:
+            pass
+    return None, None, tid
+
+
+def receive_dtls(sock, wait):
+    """The first DTLS record (content type 20-63) within wait seconds."""
+    sock.settimeout(0.1)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            data = sock.recv(4096)
+        except socket.timeout:
+            continue
+        if data and 20 <= data[0] <= 63:
+            return data
+    return None
+
+
+# ---- SDP -------------------------------------------------------------------
+
+def attr(sdp, name):
+    m = re.search(r"^a=%s:(.*?)\s*$" % re.escape(name), sdp, re.M)
+    return m.group(1) if m else None
+
+
+def audio_port(sdp):
+    m = re.search(r"^m=audio (\d+) ", sdp, re.M)
+    return int(m.group(1)) if m else None
+
+
+def check_plain(checks, what, sdp):
+    checks.check(what + ": m=audio RTP/AVP", re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", sdp, re.M)
+                 is not None, sdp)
+    checks.check(what + ": no ICE, no DTLS", not re.search(
+        r"^a=(ice-|candidate|end-of-candidates|fingerprint|setup|ice-lite)", sdp, re.M), sdp)
+    checks.check(what + ": codecs kept", "a=rtpmap:111 opus/48000/2" in sdp, sdp)
+
+
+def check_webrtc(checks, what, sdp, setup):
+    """Checks of a WebRTC SDP; (ufrag, pwd, candidate port)."""
+    port = audio_port(sdp)
+    checks.check(what + ": m=audio UDP/TLS/RTP/SAVPF in range", port is not None and PORT_MIN <= port <= PORT_MAX
+                 and re.search(r"^m=audio \d+ UDP/TLS/RTP/SAVPF ", sdp, re.M) is not None, sdp)
+    checks.check(what + ": a=ice-lite", re.search(r"^a=ice-lite\s*$", sdp, re.M) is not None, sdp)
+    ufrag, pwd = attr(sdp, "ice-ufrag"), attr(sdp, "ice-pwd")
+    checks.check(what + ": our ice-ufrag and ice-pwd", ufrag and pwd and ufrag != BROWSER_UFRAG
+                 and len(pwd) >= 22, "%r %r" % (ufrag, pwd))
+    cands = re.findall(r"^a=candidate:(.*?)\s*$", sdp, re.M)
+    checks.check(what + ": one host candidate on the relay port",
+                 cands == ["1 1 udp 2130706431 %s %d typ host" % (HOST, port)], repr(cands))
+    checks.check(what + ": a=end-of-candidates", "a=end-of-candidates" in sdp, sdp)
+    fp = attr(sdp, "fingerprint") or ""
+    checks.check(what + ": fingerprint sha-256 (ours)", re.fullmatch(r"sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}", fp)
+                 is not None and not fp.endswith(BROWSER_FP), fp)
+    checks.check(what + ": a=setup:" + setup, attr(sdp, "setup") == setup, sdp)
+    checks.check(what + ": a=rtcp-mux", re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is not None, sdp)
+    return ufrag, pwd, port
+
+
+def check_stun(checks, what, sock, port, ufrag, pwd):
+    """The wrong pwd first: a DTLS client answers the valid request with a
+    ClientHello, which must stay in the socket for the caller."""
+    reply, raw, _ = stun_exchange(sock, port, "%s:%s" % (ufrag, BROWSER_UFRAG), "not-our-password-at-all")
+    checks.check(what + ": wrong pwd -> 401", reply is not None and reply[0] == 0x0111 and b"\x04\x01" in raw,
+                 repr(raw))
+    reply, raw, _ = stun_exchange(sock, port, "%s:%s" % (ufrag, BROWSER_UFRAG), pwd)
+    checks.check(what + ": binding success", reply is not None and reply[0] == 0x0101, repr(raw))
+    if reply:
+        checks.check(what + ": its integrity verifies with our pwd", stun_integrity_ok(raw, reply[2], pwd), repr(raw))
+        checks.check(what + ": it maps our source", xor_mapped(reply[2], reply[1]) == sock.getsockname(),
+                     repr(xor_mapped(reply[2], reply[1])))
+
+
+def ok_sdp(checks, what, r):
+    ok = checks.check(what + " -> ok with sdp", r is not None and r.get("result") == "ok" and "sdp" in r, repr(r))
+    if not ok:
+        raise AssertionError("no usable %s reply" % what)
+    return r["sdp"]
+
+
+def browser_offers(checks, ng, browser, phone):
+    call_id = "ngw-1-%d@%s" % (os.getpid(), HOST)
+    _, _, r = ng.request({"command": "offer", "call-id": call_id, "from-tag": "browser",
+                          "sdp": browser_sdp(browser.getsockname()[1], "actpass"),
+                          "transport-protocol": "RTP/AVP", "ICE": "remove", "DTLS": "off",
+                          "received-from": ["IP4", HOST], "rtcp-mux": ["demux"]})
+    sdp = ok_sdp(checks, "browser offer", r)
+    check_plain(checks, "offer to the phone", sdp)
+    checks.check("offer to the phone: rtcp-mux demuxed", "a=rtcp-mux" not in sdp, sdp)
+
+    _, _, r = ng.request({"command": "answer", "call-id": call_id, "from-tag": "browser", "to-tag": "phone",
+                          "sdp": phone_sdp(phone.getsockname()[1], 3003).replace("RTP/AVP 0 8 101",
+                                                                                 "RTP/AVP 111 0"),
+                          "transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force"})
+    sdp = ok_sdp(checks, "phone answer", r)
+    ufrag, pwd, port = check_webrtc(checks, "answer to the browser", sdp, "passive")
+    if port:
+        check_stun(checks, "STUN to the answer's candidate", browser, port, ufrag, pwd)
+        checks.check("we are the DTLS server: no ClientHello", receive_dtls(browser, 0.7) is None)
+    ng.request({"command": "delete", "call-id": call_id})
+
+
+def phone_offers(checks, ng, browser, phone):
+    call_id = "ngw-2-%d@%s" % (os.getpid(), HOST)
+    _, _, r = ng.request({"command": "offer", "call-id": call_id, "from-tag": "phone",
+                          "sdp": phone_sdp(phone.getsockname()[1], 4004).replace("RTP/AVP 0 8 101",
+                                                                                 "RTP/AVP 111 0"),
+                          "transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force",
+                          "received-from": ["IP4", HOST]})
+    sdp = ok_sdp(checks, "phone offer", r)
+    ufrag, pwd, port = check_webrtc(checks, "offer to the browser", sdp, "actpass")
+
+    _, _, r = ng.request({"command": "answer", "call-id": call_id, "from-tag": "phone", "to-tag": "browser",
+                          "sdp": browser_sdp(browser.getsockname()[1], "passive"),
+                          "transport-protocol": "RTP/AVP", "ICE": "remove", "DTLS": "off"})
+    sdp = ok_sdp(checks, "browser answer", r)
+    check_plain(checks, "answer to the phone", sdp)
+    checks.check("answer to the phone: no rtcp-mux (it did not offer it)", "a=rtcp-mux" not in sdp, sdp)
+    if port:
+        check_stun(checks, "STUN to the offer's candidate", browser, port, ufrag, pwd)
+        hello = receive_dtls(browser, 3)
+        checks.check("browser answered passive: we send a ClientHello",
+                     hello is not None and hello[0] == 22 and len(hello) > 13 and hello[13] == 1, repr(hello))
+    ng.request({"command": "delete", "call-id": call_id})
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
+    checks = siplib.Checks("test_ng_webrtc")
+    daemon = siplib.Daemon(build, "ngw", extra=EXTRA)
+    failed = True
+    ng = Ng()
+    browser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        browser.bind((HOST, 0))
+        phone.bind((HOST, 0))
+        daemon.start()
+        browser_offers(checks, ng, browser, phone)
+        phone_offers(checks, ng, browser, phone)
+        checks.check("daemon still running", daemon.running())
+        err = daemon.stop()
+        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
+        failed = not checks.summary()
+    except (AssertionError, OSError, ValueError) as e:
+        print("[test_ng_webrtc] FAIL: %s" % e)
+        checks.summary()
+    finally:
+        ng.close()
+        browser.close()
+        phone.close()
+        if daemon.running():
+            daemon.stop()
+        daemon.cleanup(failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
