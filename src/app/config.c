@@ -343,6 +343,7 @@ static const struct config_key keys[] = {
 	{ KEY("media", "strict_source", set_bool), FIELD(strict_source) },
 	{ KEY("media", "workers", set_number), FIELD(media_workers), .min = 0, .max = 64,
 	  .what = "a number of threads" },
+	{ KEY("media", "timeout", set_number), FIELD(media_timeout), SECONDS(0, 86400) },
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
@@ -379,6 +380,7 @@ void config_defaults(struct config *c)
 	c->port_max = 30000;
 	c->strict_source = false;
 	c->media_workers = 0;
+	c->media_timeout = 60;
 }
 
 static const struct config_key *key_find(const char *section, const char *name)

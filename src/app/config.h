@@ -69,6 +69,7 @@ struct config {
 	char media_advertised_address[64];
 	bool strict_source;        /* no latching: accept only the SDP's address */
 	uint32_t media_workers;    /* relay threads; 0: the engine's default */
+	uint32_t media_timeout;    /* seconds without media before an ng call is deleted; 0: never */
 };
 
 void config_defaults(struct config *c);

@@ -149,6 +149,8 @@ static int start_media(struct server *srv, const struct config *cfg, struct medi
 	ms.port_min = cfg->port_min;
 	ms.port_max = cfg->port_max;
 	ms.strict_source = cfg->strict_source;
+	ms.timeout_ms = cfg->media_timeout * 1000;
+	ns.timeout_ms = ms.timeout_ms;
 	memset(&ms.bind4, 0, sizeof(ms.bind4));
 	memset(&ms.bind6, 0, sizeof(ms.bind6));
 	netaddr_set_cstr(&ns.bind, bind_host, 0);

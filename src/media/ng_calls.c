@@ -7,11 +7,17 @@
  * its tag strings. The call's destructor unlinks it, deletes the engine
  * call and drops what it owns. One struct sdp_session (330 kB) is
  * allocated with the table and reused for every request.
+ *
+ * The timeout sweep (see ng_calls.h) is one loop timer of the table,
+ * started with it when there is a timeout and stopped with it; each run
+ * reads every call's statistics (one synchronous engine command per call)
+ * and drops the table's reference to those timed out.
  */
 #include "media/ng_calls.h"
 
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/mem.h"
 #include "media/engine.h"
 #include "media/ng_webrtc.h"
@@ -44,8 +50,15 @@ struct ng_call {
 	struct ng_stream streams[SDP_MAX_MEDIA]; /* by m= line index */
 };
 
+/* Bounds of the sweep interval, timeout / 2. */
+#define SWEEP_MIN_MS 1000
+#define SWEEP_MAX_MS 10000
+
 struct ng_calls {
 	struct media_engine *engine;
+	struct loop *loop;
+	uint32_t sweep_ms;         /* 0: no timeout, no sweep */
+	struct loop_timer sweep;
 	struct netaddr advertised; /* family 0: chosen per request */
 	struct netaddr bind;
 	struct hash by_id;
@@ -123,14 +136,37 @@ static int leg_of(const struct ng_call *call, struct slice tag)
 	return -1;
 }
 
-int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine,
-		    const struct netaddr *advertised, const struct netaddr *bind)
+/* Delete the calls the engine reports timed out, and run again. A call
+ * whose statistics cannot be read now (ETIMEDOUT) waits for the next run. */
+static void sweep(void *arg)
+{
+	struct ng_calls *calls = arg;
+	struct media_call_stats *stats = malloc(sizeof(*stats));
+
+	for (uint32_t b = 0; stats && b <= calls->by_id.mask; b++) {
+		LIST_FOREACH_SAFE(&calls->by_id.buckets[b], it, tmp) {
+			struct ng_call *call = LIST_ENTRY(it, struct ng_call, link.link);
+			if (media_call_stats(call->media, stats) || !stats->timed_out)
+				continue;
+			log_info("ng: call %s: no media for %llu s, deleted", call->call_id,
+				 (unsigned long long)(stats->idle_ms / 1000));
+			mem_deref(call);
+		}
+	}
+	free(stats);
+	loop_timer_start(calls->loop, &calls->sweep, calls->sweep_ms, sweep, calls);
+}
+
+int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine, struct loop *loop,
+		    uint32_t timeout_ms, const struct netaddr *advertised,
+		    const struct netaddr *bind)
 {
 	struct ng_calls *calls = calloc(1, sizeof(*calls));
 
 	if (!calls)
 		return ENOMEM;
 	calls->engine = engine;
+	calls->loop = loop;
 	calls->advertised = *advertised;
 	calls->bind = *bind;
 	calls->sdp = malloc(sizeof(*calls->sdp));
@@ -138,6 +174,14 @@ int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine,
 		free(calls->sdp);
 		free(calls);
 		return ENOMEM;
+	}
+	if (timeout_ms) {
+		calls->sweep_ms = timeout_ms / 2;
+		if (calls->sweep_ms > SWEEP_MAX_MS)
+			calls->sweep_ms = SWEEP_MAX_MS;
+		if (calls->sweep_ms < SWEEP_MIN_MS)
+			calls->sweep_ms = SWEEP_MIN_MS;
+		loop_timer_start(loop, &calls->sweep, calls->sweep_ms, sweep, calls);
 	}
 	*callsp = calls;
 	return 0;
@@ -147,6 +191,8 @@ void ng_calls_destroy(struct ng_calls *calls)
 {
 	if (!calls)
 		return;
+	if (calls->sweep_ms)
+		loop_timer_stop(calls->loop, &calls->sweep);
 	for (uint32_t b = 0; b <= calls->by_id.mask; b++)
 		LIST_FOREACH_SAFE(&calls->by_id.buckets[b], it, tmp)
 			mem_deref(LIST_ENTRY(it, struct ng_call, link.link));

@@ -35,6 +35,18 @@
  * "received-from" itself is never advertised: it is the peer's address,
  * not ours.
  *
+ * Timeout. The controller may never send delete (a lost BYE, a crashed
+ * proxy), so, like rtpengine's `timeout` option, a call whose media has
+ * stopped is deleted by itself: a loop timer every timeout / 2 (at most
+ * 10 s, at least 1 s) asks the engine for each call's statistics and
+ * deletes the calls it reports timed out, i.e. that received no datagram
+ * at all, on any endpoint, for `timeout` (counted from the call's creation
+ * when none ever came). Every datagram counts, RTCP too, so a call on hold
+ * lives on as long as either phone still sends its RTCP reports - which
+ * is what rtpengine does as well (its separate silent-timeout is not
+ * implemented). A call so deleted is logged ("no media for N s") and gets
+ * "Unknown call-id" afterwards, as after a delete.
+ *
  * Every function appends one whole reply datagram to out. Control thread
  * only (the engine's rule).
  */
@@ -45,14 +57,21 @@
 #include "core/netaddr.h"
 #include "media/ng.h"
 
+#include <stdint.h>
+
+struct loop;
 struct media_engine;
 struct ng_calls;
 
 /* advertised: family 0 (len 0) when it is to be chosen per request, as
  * above. bind: the engine's IPv4 or IPv6 bind address. Endpoints are
- * opened in the family of the advertised address. */
-int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine,
-		    const struct netaddr *advertised, const struct netaddr *bind);
+ * opened in the family of the advertised address. timeout_ms: the
+ * engine's timeout (media_engine_settings), after which a call without
+ * media is deleted as above; 0 never deletes one, and then loop (where
+ * the sweep timer runs) may be NULL. */
+int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine, struct loop *loop,
+		    uint32_t timeout_ms, const struct netaddr *advertised,
+		    const struct netaddr *bind);
 /* Deletes every call. NULL is fine. */
 void ng_calls_destroy(struct ng_calls *calls);
 

@@ -147,7 +147,8 @@ int ng_server_create(struct ng_server **serverp, struct loop *loop, struct media
 		free(srv);
 		return err;
 	}
-	if ((err = ng_calls_create(&srv->calls, engine, &s->advertised, &s->bind)))
+	if ((err = ng_calls_create(&srv->calls, engine, loop, s->timeout_ms, &s->advertised,
+				   &s->bind)))
 		goto out;
 	srv->fd = socket(netaddr_family(&s->listen), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0 || bind(srv->fd, &s->listen.u.sa, s->listen.len)) {

@@ -21,6 +21,8 @@
 
 #include "core/netaddr.h"
 
+#include <stdint.h>
+
 struct loop;
 struct media_engine;
 struct ng_server;
@@ -29,6 +31,7 @@ struct ng_server_settings {
 	struct netaddr listen;     /* the control socket */
 	struct netaddr advertised; /* for SDP; family 0: see ng_calls.h */
 	struct netaddr bind;       /* the engine's bind address */
+	uint32_t timeout_ms;       /* the engine's; 0: calls never time out (ng_calls.h) */
 };
 
 /* Binds the socket (EADDRINUSE and the like come back as errno values). */

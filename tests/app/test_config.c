@@ -99,6 +99,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.media_advertised_address, "");
 	assert_false(c.strict_source);
 	assert_int_equal(c.media_workers, 0);
+	assert_int_equal(c.media_timeout, 60);
 }
 
 static const char full_file[] =
@@ -150,7 +151,8 @@ static const char full_file[] =
 	"bind_address = 192.0.2.10\n"
 	"advertised_address = 198.51.100.7\n"
 	"strict_source = yes\n"
-	"workers = 3\n";
+	"workers = 3\n"
+	"timeout = 30\n";
 
 static void test_full_file(void **state)
 {
@@ -203,6 +205,7 @@ static void test_full_file(void **state)
 	assert_string_equal(c.media_advertised_address, "198.51.100.7");
 	assert_true(c.strict_source);
 	assert_int_equal(c.media_workers, 3);
+	assert_int_equal(c.media_timeout, 30);
 }
 
 /* Keys the file does not mention keep the caller's values. */

@@ -68,7 +68,7 @@ static int env_setup(void **state)
 	netaddr_set_cstr(&s.bind4, "127.0.0.1", 0);
 	bind4 = s.bind4;
 	if (media_engine_create(&e->engine, &s) || media_engine_start(e->engine) ||
-	    ng_calls_create(&e->calls, e->engine, &none, &bind4))
+	    ng_calls_create(&e->calls, e->engine, NULL, 0, &none, &bind4))
 		return -1;
 	int *fds[2] = { &e->browser, &e->phone };
 	uint16_t *ports[2] = { &e->browser_port, &e->phone_port };
