@@ -238,6 +238,14 @@ check() {
 	return 1
 }
 
+# random_password: 12 random letters and digits, never starting with "0x"
+# (SIPp reads a password that starts with 0x as hex).
+random_password() {
+	local pw
+	pw=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 11) || true
+	printf 'p%s' "$pw"
+}
+
 # quiet COMMAND...: run it with its standard output discarded (for check).
 quiet() { "$@" >/dev/null; }
 

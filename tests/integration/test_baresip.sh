@@ -20,7 +20,6 @@ command -v baresip >/dev/null || fail "baresip is not installed (scripts/install
 command -v sox >/dev/null || fail "sox is not installed (scripts/install-deps.sh)"
 [ -f /usr/lib/baresip/modules/ausine.so ] || fail "baresip module ausine missing"
 
-random_password() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 12 || true; }
 CALL_SECONDS=${BARESIP_CALL_SECONDS:-5}
 
 # phone NAME USER SIP_PORT CTRL_PORT RTP_RANGE [TRANSPORT]: config dir $T/NAME

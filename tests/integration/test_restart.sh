@@ -14,7 +14,6 @@ rtcb_init "$@"
 rtcb_config
 rtcb_start
 
-random_password() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 12 || true; }
 add_user() {
 	local pw
 	pw=$(random_password)

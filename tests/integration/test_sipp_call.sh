@@ -17,7 +17,6 @@ rtcb_init "$@"
 rtcb_config
 rtcb_start
 
-random_password() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 12 || true; }
 for u in 1001 1002 1003 1004; do
 	pw=$(random_password)
 	rtcb_ctl user add "$u" "$pw" >/dev/null || fail "rtcbridge-ctl user add $u failed"

@@ -18,7 +18,6 @@ rtcb_config
 rtcb_start
 
 # ---- users -----------------------------------------------------------------
-random_password() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 12 || true; }
 
 {
 	echo SEQUENTIAL
