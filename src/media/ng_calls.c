@@ -37,7 +37,7 @@ struct ng_stream {
 	bool used;
 	unsigned endpoint[LEG_COUNT];
 	struct media_endpoint_info info[LEG_COUNT];
-	struct ng_webrtc_leg webrtc[LEG_COUNT]; /* DTLS of the endpoint facing each */
+	struct ng_webrtc_leg webrtc[LEG_COUNT]; /* DTLS or SDES of the endpoint facing each */
 };
 
 struct ng_call {
@@ -317,7 +317,7 @@ static void connection_set(struct sdp_connection *c, const struct netaddr *addr,
 	c->address = slice_from_cstr(host);
 }
 
-/* Make m= line i WebRTC or plain for leg `to`, as ng_webrtc.h says (*kind
+/* Make m= line i WebRTC, SDES or plain for leg `to`, as ng_webrtc.h says (*kind
  * tells which), and give the endpoint facing `to` its security. */
 static int media_secure_output(struct ng_calls *calls, struct ng_call *call, int to, size_t i,
 			       const char *host, const struct ng_request *req, bool offer,
@@ -327,9 +327,14 @@ static int media_secure_output(struct ng_calls *calls, struct ng_call *call, int
 	struct ng_stream *st = &call->streams[i];
 	int err;
 
-	*kind = ng_webrtc_output(req, offer, &st->webrtc[to]);
+	*kind = ng_webrtc_output(req, offer, &st->webrtc[to], m);
+	if (*kind == NG_OUTPUT_PLAIN || *kind == NG_OUTPUT_WEBRTC)
+		st->webrtc[to].have_ours = false; /* no key of ours printed to it now */
 	if (*kind == NG_OUTPUT_PLAIN) {
 		ng_webrtc_plain_media(m, &st->webrtc[to], req, offer);
+	} else if (*kind == NG_OUTPUT_SDES) {
+		if ((err = ng_webrtc_sdes_media(m, &st->webrtc[to], req, offer)))
+			return err;
 	} else if (*kind == NG_OUTPUT_WEBRTC) {
 		err = media_endpoint_get_local_security(call->media, st->endpoint[to], &calls->local[i]);
 		if (err)

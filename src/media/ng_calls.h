@@ -2,7 +2,8 @@
  * ng_calls.h - the call-handling commands of rtpengine's ng protocol
  * (offer, answer, delete, query) on top of the media engine, for plain RTP
  * and for bridging a WebRTC side (ICE-lite, DTLS-SRTP) to a plain one, as
- * Kamailio's WebRTC configs use rtpengine (see ng_webrtc.h; no SDES yet).
+ * Kamailio's WebRTC configs use rtpengine, and for SDES-SRTP (RTP/SAVP
+ * with a=crypto) towards a phone (see ng_webrtc.h).
  *
  * Model. A call is keyed by its SIP Call-ID. It has two legs: A, the party
  * named by the from-tag of the first offer, and B, named by the to-tag of
@@ -22,7 +23,7 @@
  * advertised address, the m= port, the a=rtcp port and address, and the
  * o= address when the request's "replace" holds "origin"; and, when the
  * request's transport-protocol, ICE or DTLS call for it (or an answer goes
- * to a WebRTC offerer), the proto with ICE, DTLS and a=crypto of the
+ * to a WebRTC or SDES offerer), the proto with ICE, DTLS and a=crypto of the
  * relayed m= lines, as ng_webrtc.h says. Everything else is printed back
  * as it was parsed (see sdp.h for the canonical order).
  * A side whose SDP says sendonly, inactive or c=0.0.0.0 is put on hold:

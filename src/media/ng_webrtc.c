@@ -11,6 +11,7 @@
  */
 #include "media/ng_webrtc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,16 +19,26 @@
  * preference 65535, component 1. */
 #define HOST_PRIORITY 2130706431u
 
+/* RTP/SAVP or RTP/SAVPF: SRTP keyed by SDES (UDP/TLS/... is DTLS). */
+static bool proto_is_sdes(struct slice proto)
+{
+	return slice_starts_with_case(proto, "RTP/SAVP");
+}
+
 enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
-				const struct ng_webrtc_leg *recipient)
+				const struct ng_webrtc_leg *recipient, const struct sdp_media *m)
 {
 	struct slice proto = req->transport_protocol;
 
 	if (proto.p && proto.len)
-		return slice_starts_with_case(proto, "UDP/TLS/") ? NG_OUTPUT_WEBRTC : NG_OUTPUT_PLAIN;
+		return slice_starts_with_case(proto, "UDP/TLS/") ? NG_OUTPUT_WEBRTC
+		       : proto_is_sdes(proto)                    ? NG_OUTPUT_SDES
+								 : NG_OUTPUT_PLAIN;
 	if (req->ice_mode == NG_ICE_FORCE || req->dtls_mode == NG_DTLS_PASSIVE ||
 	    req->dtls_mode == NG_DTLS_ACTIVE)
 		return NG_OUTPUT_WEBRTC;
+	if (!offer && recipient->sdes && m->crypto_count == 0)
+		return NG_OUTPUT_SDES;
 	if (req->ice_mode == NG_ICE_REMOVE || req->dtls_mode == NG_DTLS_OFF)
 		return NG_OUTPUT_PLAIN;
 	if (!offer && recipient->webrtc)
@@ -69,6 +80,50 @@ static void credentials_of(const struct sdp_session *s, const struct sdp_media *
 		next->remote_fingerprint[0] = '\0';
 }
 
+/* The first a=crypto of m that sdes_crypto_parse() takes, into out. */
+static bool crypto_of(const struct sdp_media *m, struct sdes_crypto *out)
+{
+	char text[256];
+
+	for (size_t i = 0; i < m->crypto_count; i++) {
+		const struct sdp_crypto *c = &m->crypto[i];
+		const char *reason;
+		int n = snprintf(text, sizeof(text), "%u %.*s %.*s%s%.*s", (unsigned)c->tag,
+				 SLICE_FMT(c->suite), SLICE_FMT(c->key_params),
+				 c->session_params.p ? " " : "", SLICE_FMT(c->session_params));
+		if (n < 0 || (size_t)n >= sizeof(text))
+			continue;
+		if (sdes_crypto_parse(out, slice_make(text, (size_t)n), &reason) == 0) {
+			memset(text, 0, sizeof(text));
+			return true;
+		}
+	}
+	memset(text, 0, sizeof(text));
+	return false;
+}
+
+/* SDES security for the endpoint facing leg, into a zeroed next, once
+ * both keys are known. */
+static void sdes_security(const struct ng_webrtc_leg *leg, struct media_security *next)
+{
+	if (!leg->sdes || !leg->have_ours)
+		return;
+	next->mode = MEDIA_SECURITY_SDES;
+	next->sdes.profile = leg->sdes_theirs.profile;
+	next->sdes.local = leg->sdes_ours.master;
+	next->sdes.remote = leg->sdes_theirs.master;
+}
+
+/* next replaces the leg's security when it differs; next is wiped. */
+static void security_update(struct ng_webrtc_leg *leg, struct media_security *next)
+{
+	if (memcmp(next, &leg->security, sizeof(*next))) {
+		memcpy(&leg->security, next, sizeof(*next));
+		leg->stale = true;
+	}
+	memset(next, 0, sizeof(*next));
+}
+
 void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 		     const struct sdp_media *m, struct media_remote *remote, bool *hold)
 {
@@ -91,11 +146,11 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 		remote->rtcp_mux = m->rtcp_mux;
 		remote->clock_rate = m->codec_count ? m->codecs[0].clock_rate : 0;
 	}
-	if (memcmp(&next, &leg->security, sizeof(next))) {
-		memcpy(&leg->security, &next, sizeof(next));
-		leg->stale = true;
-	}
-	memset(&next, 0, sizeof(next));
+	leg->sdes = !leg->webrtc && proto_is_sdes(m->proto) && crypto_of(m, &leg->sdes_theirs);
+	leg->sdes_savpf = slice_eq_cstr_case(m->proto, "RTP/SAVPF");
+	if (!leg->webrtc)
+		sdes_security(leg, &next);
+	security_update(leg, &next);
 }
 
 int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg)
@@ -169,6 +224,66 @@ void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struc
 	}
 	m->setup = leg->ours = setup_to_print(req, offer, leg->theirs);
 	m->rtcp_mux = true;
+}
+
+int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
+			 const struct ng_request *req, bool offer)
+{
+	struct slice proto = req->transport_protocol;
+	bool answer_to_sdes = !offer && leg->sdes;
+	uint32_t tag = answer_to_sdes ? leg->sdes_theirs.tag : 1;
+	enum srtp_profile profile = answer_to_sdes ? leg->sdes_theirs.profile
+						   : SRTP_PROFILE_AES128_CM_SHA1_80;
+	struct media_security next;
+	struct slice line, suite, key;
+	struct mbuf b;
+	long sp1, sp2;
+	int err = 0;
+
+	if (!leg->have_ours || leg->sdes_ours.tag != tag || leg->sdes_ours.profile != profile) {
+		if ((err = sdes_crypto_generate(&leg->sdes_ours, tag, profile)))
+			return err;
+		mbuf_init(&b);
+		sdes_crypto_print(&b, &leg->sdes_ours);
+		line = mbuf_slice(&b);
+		if (mbuf_failed(&b) || line.len >= sizeof(leg->sdes_line))
+			err = mbuf_failed(&b) ? ENOMEM : EINVAL;
+		else
+			memcpy(leg->sdes_line, line.p, line.len);
+		leg->sdes_line[err ? 0 : line.len] = '\0';
+		mbuf_free(&b);
+		if (err)
+			return err;
+		leg->have_ours = true;
+	}
+	/* "<tag> <suite> <key-params>", as sdes_crypto_print() wrote it */
+	line = slice_from_cstr(leg->sdes_line);
+	if ((sp1 = slice_index(line, ' ')) <= 0)
+		return EINVAL;
+	suite = slice_make(line.p + sp1 + 1, line.len - (size_t)sp1 - 1);
+	if ((sp2 = slice_index(suite, ' ')) <= 0)
+		return EINVAL;
+	key = slice_make(suite.p + sp2 + 1, suite.len - (size_t)sp2 - 1);
+	suite.len = (size_t)sp2;
+
+	if (proto.p && proto.len)
+		m->proto = proto;
+	else
+		m->proto = answer_to_sdes && leg->sdes_savpf ? SLICE_LIT("RTP/SAVPF")
+							     : SLICE_LIT("RTP/SAVP");
+	clear_security(m);
+	m->crypto[0] = (struct sdp_crypto){
+		.tag = tag, .suite = suite, .key_params = key, .session_params = SLICE_NULL};
+	m->crypto_count = 1;
+	if ((req->rtcp_mux & NG_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
+		m->rtcp_mux = false;
+
+	memset(&next, 0, sizeof(next));
+	sdes_security(leg, &next);
+	if (next.mode == MEDIA_SECURITY_SDES)
+		security_update(leg, &next);
+	memset(&next, 0, sizeof(next));
+	return 0;
 }
 
 void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,

@@ -41,8 +41,21 @@
  * Before the leg's SDP arrives (an offer we sent to a browser) the
  * endpoint stays plain: without a fingerprint there is nothing to check.
  *
- * Not done: SDES (a=crypto with RTP/SAVP on the plain side is dropped,
- * not keyed), a=mid and BUNDLE towards a browser that a plain SDP lacks.
+ * SDES (RFC 4568), as rtpengine does for RTP/SAVP. A leg whose SDP has
+ * proto RTP/SAVP or RTP/SAVPF and an a=crypto that sdes_crypto_parse()
+ * takes (the first such) gives its key. The output is SDES when
+ * transport-protocol is RTP/SAVP or RTP/SAVPF, or, without it and without
+ * ICE=force or DTLS flags, in an answer to a leg that offered SDES when the
+ * answerer's m= line has no a=crypto of its own (one that has is passed
+ * through as before: end-to-end SRTP, not ours). SDES output: the proto
+ * (RTP/SAVP, or RTP/SAVPF when the recipient offered that), ICE, DTLS and
+ * the sender's a=crypto dropped, one a=crypto with our key (see
+ * ng_webrtc_sdes_media()), a=rtcp-mux as for plain output. The endpoint
+ * facing the leg becomes SDES once both keys are known: ours printed to
+ * it, theirs from its SDP (an answer to an offer we keyed, or our answer
+ * to its offer).
+ *
+ * Not done: a=mid and BUNDLE towards a browser that a plain SDP lacks.
  */
 #ifndef RTCB_MEDIA_NG_WEBRTC_H
 #define RTCB_MEDIA_NG_WEBRTC_H
@@ -55,7 +68,11 @@ enum ng_output {
 	NG_OUTPUT_KEEP,
 	NG_OUTPUT_PLAIN,
 	NG_OUTPUT_WEBRTC,
+	NG_OUTPUT_SDES, /* RTP/SAVP(F) with our a=crypto */
 };
+
+/* "<tag> <suite> inline:<40 base64>": room to spare. */
+#define NG_SDES_LINE_MAX 96
 
 /* One leg of one stream, kept with the call. */
 struct ng_webrtc_leg {
@@ -68,10 +85,16 @@ struct ng_webrtc_leg {
 	/* mode and remote credentials from its SDP; the role is set by
 	 * ng_webrtc_apply() */
 	struct media_security security;
+	/* SDES: its last SDP was RTP/SAVP(F) with an a=crypto we can use
+	 * (theirs), and the key we last printed to it (ours, with its text,
+	 * which the printed SDP points into). */
+	bool sdes, sdes_savpf, have_ours;
+	struct sdes_crypto sdes_theirs, sdes_ours;
+	char sdes_line[NG_SDES_LINE_MAX];
 };
 
 enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
-				const struct ng_webrtc_leg *recipient);
+				const struct ng_webrtc_leg *recipient, const struct sdp_media *m);
 
 /* Read the sender's m line m into leg, and fix the remote the endpoint
  * facing it gets: a WebRTC sender is on hold only by direction (its
@@ -90,6 +113,12 @@ int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc
 void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
 		     bool offer, const struct media_local_security *local, const char *host,
 		     uint16_t port);
+/* Make m RTP/SAVP for leg with one a=crypto of ours: in an answer the
+ * suite and tag of the line we took from the leg's offer, else
+ * AES_CM_128_HMAC_SHA1_80 with tag 1. A key already printed to the leg
+ * for the same suite and tag is kept, so a re-offer keeps SRTP up. */
+int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
+			 const struct ng_request *req, bool offer);
 /* Make m plain for leg. */
 void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
 			   const struct ng_request *req, bool offer);

@@ -23,7 +23,17 @@ Phone offers, browser answers (SDP level, plus STUN):
     endpoint facing the browser is the DTLS client: after a valid binding
     request it sends a ClientHello; the phone, which did not offer
     rtcp-mux, gets none in the answer.
+SDES phone offers, plain phone answers (SDP level, plus media one way):
+  - offer with RTP/SAVP and two a=crypto (an unsupported suite first, then
+    AES_CM_128_HMAC_SHA1_80) with transport-protocol RTP/AVP -> RTP/AVP
+    without a=crypto;
+  - answer from the plain phone with transport-protocol RTP/SAVP ->
+    RTP/SAVP with exactly one a=crypto: the tag of the offer's usable line,
+    its suite, a fresh 30-byte inline key;
+  - plain RTP from the plain phone reaches the SDES phone 10 bytes longer
+    (the 80-bit tag) with its payload changed: it was protected.
 """
+import base64
 import hashlib
 import hmac
 import os
@@ -38,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp  # noqa: E402
+from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp, send_and_receive  # noqa: E402
 
 BROWSER_UFRAG = "brws"
 BROWSER_PWD = "browserpasswordbrowserpw"
@@ -250,6 +260,49 @@ def phone_offers(checks, ng, browser, phone):
     ng.request({"command": "delete", "call-id": call_id})
 
 
+def sdes_phone_offers(checks, ng, sdes_phone, phone):
+    call_id = "ngw-3-%d@%s" % (os.getpid(), HOST)
+    key = base64.b64encode(os.urandom(30)).decode()
+    offer = phone_sdp(sdes_phone.getsockname()[1], 5005).replace("RTP/AVP 0 8 101", "RTP/SAVP 0 8 101")
+    offer += ("a=crypto:1 F8_128_HMAC_SHA1_80 inline:%s\r\n"
+              "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n" % (key, key))
+    _, _, r = ng.request({"command": "offer", "call-id": call_id, "from-tag": "sdes",
+                          "sdp": offer, "transport-protocol": "RTP/AVP",
+                          "received-from": ["IP4", HOST]})
+    sdp = ok_sdp(checks, "SDES phone offer", r)
+    checks.check("offer to the plain phone: m=audio RTP/AVP", re.search(r"^m=audio \d+ RTP/AVP 0 8 101\s*$",
+                                                                       sdp, re.M) is not None, sdp)
+    checks.check("offer to the plain phone: no a=crypto", "a=crypto" not in sdp, sdp)
+    plain_port = audio_port(sdp)
+
+    _, _, r = ng.request({"command": "answer", "call-id": call_id, "from-tag": "sdes", "to-tag": "plain",
+                          "sdp": phone_sdp(phone.getsockname()[1], 6006), "transport-protocol": "RTP/SAVP"})
+    sdp = ok_sdp(checks, "plain phone answer", r)
+    checks.check("answer to the SDES phone: m=audio RTP/SAVP", re.search(r"^m=audio \d+ RTP/SAVP 0 8 101\s*$",
+                                                                        sdp, re.M) is not None, sdp)
+    cryptos = re.findall(r"^a=crypto:(.*?)\s*$", sdp, re.M)
+    m = re.fullmatch(r"2 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]{40})", cryptos[0]) if len(cryptos) == 1 \
+        else None
+    ours = base64.b64decode(m.group(1)) if m else b""
+    checks.check("answer to the SDES phone: one a=crypto, tag 2, suite and a 30-byte key of ours",
+                 len(ours) == 30 and m.group(1) != key, repr(cryptos))
+
+    if plain_port:
+        sdes_phone.settimeout(0.05)
+        try:
+            while sdes_phone.recv(4096):  # what earlier calls left
+                pass
+        except socket.timeout:
+            pass
+        sent, got = send_and_receive(phone, plain_port, sdes_phone, 0x5DE5, count=20)
+        checks.check("RTP to the SDES phone arrives", len(got) >= 15, "%d of %d" % (len(got), len(sent)))
+        checks.check("it is SRTP: 10 bytes longer, header kept, payload changed",
+                     got and all(len(g) == len(sent[0]) + 10 and g[:12] in [p[:12] for p in sent]
+                                 and g[12:len(sent[0])] not in [p[12:] for p in sent] for g in got),
+                     repr([len(g) for g in got]))
+    ng.request({"command": "delete", "call-id": call_id})
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
@@ -265,6 +318,7 @@ def main():
         daemon.start()
         browser_offers(checks, ng, browser, phone)
         phone_offers(checks, ng, browser, phone)
+        sdes_phone_offers(checks, ng, browser, phone)
         checks.check("daemon still running", daemon.running())
         err = daemon.stop()
         checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
