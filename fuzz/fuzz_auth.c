@@ -8,6 +8,7 @@
  */
 #include "core/loop.h"
 #include "sip/auth.h"
+#include "fuzz_slices.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,8 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_inside(struct slice s, const uint8_t *data, size_t size)
 {
-	if (slice_is_set(s) &&
-	    ((const uint8_t *)s.p < data || (const uint8_t *)s.p + s.len > data + size))
+	if (!fuzz_slice_inside(s, data, size))
 		abort();
 }
 

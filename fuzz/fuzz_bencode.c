@@ -17,6 +17,7 @@
  */
 #include "media/bencode.h"
 #include "media/ng.h"
+#include "fuzz_slices.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 
 static void check_inside(struct slice s, const char *buf, size_t len)
 {
-	if (slice_is_set(s) && (s.p < buf || s.len > len || (size_t)(s.p - buf) > len - s.len))
+	if (!fuzz_slice_inside(s, buf, len))
 		abort();
 }
 

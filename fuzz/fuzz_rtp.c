@@ -16,6 +16,7 @@
  */
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
+#include "fuzz_slices.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,10 +31,7 @@ struct walk {
 
 static void check_inside(struct slice s, const uint8_t *buf, size_t len)
 {
-	if (!slice_is_set(s))
-		return;
-	const uint8_t *p = (const uint8_t *)s.p;
-	if (p < buf || s.len > len || p - buf > (ptrdiff_t)(len - s.len))
+	if (!fuzz_slice_inside(s, buf, len))
 		abort();
 }
 

@@ -12,6 +12,7 @@
  * fingerprint.
  */
 #include "media/stun.h"
+#include "fuzz_slices.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,10 +22,7 @@
 
 static void check_inside(struct slice s, const uint8_t *buf, size_t len)
 {
-	if (!slice_is_set(s))
-		return;
-	const uint8_t *p = (const uint8_t *)s.p;
-	if (p < buf || s.len > len || p - buf > (ptrdiff_t)(len - s.len))
+	if (!fuzz_slice_inside(s, buf, len))
 		abort();
 }
 
