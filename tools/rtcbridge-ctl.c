@@ -1,6 +1,8 @@
 /*
  * rtcbridge-ctl - administration of an rtcbridge state directory: users
- * (kept as HA1 hashes, never passwords) and a view of the registrations.
+ * (kept as HA1 hashes, never passwords), a view of the registrations and
+ * of the call detail records; and the running daemon's live calls, asked
+ * over its control socket (app/control.h).
  *
  * It opens the daemon's database while the daemon runs; the store's WAL mode
  * and busy timeout make that safe, and the daemon looks users up on every
@@ -15,6 +17,7 @@
  * Commands are a table (`commands`): words, argument count, handler. Exit
  * status: 0 done, 1 error (stderr says what to fix), 2 usage error.
  */
+#include "app/control.h"
 #include "core/localnames.h"
 #include "core/log.h"
 #include "store/store.h"
@@ -25,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -435,6 +440,102 @@ static int cmd_registrations(struct ctl *c, char **argv)
 	return err ? 1 : 0;
 }
 
+/* ---- calls: the running daemon's, over its control socket ---- */
+
+static int cmd_calls(struct ctl *c, char **argv)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	static const char command[] = "calls\n";
+	char buf[4096];
+	ssize_t n;
+	int fd;
+	(void)argv;
+
+	if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", c->state_dir,
+			     CONTROL_SOCKET_NAME) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, PROG ": the state directory's path is too long\n");
+		return 1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    write(fd, command, sizeof(command) - 1) != (ssize_t)(sizeof(command) - 1)) {
+		fprintf(stderr, PROG ": cannot reach the daemon at %s: %s (is rtcbridge running "
+				"with this state directory?)\n", addr.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	return n < 0 ? 1 : 0;
+}
+
+/* ---- cdrs: the newest call detail records ---- */
+
+static void time_str(int64_t ms, char *out, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!ms || !localtime_r(&t, &tm) || !strftime(out, size, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, size, "-");
+}
+
+static void cdr_print(const struct store_cdr *cdr, void *arg)
+{
+	char start[32], *caller = printable_dup(cdr->caller), *callee = printable_dup(cdr->callee),
+			*call_id = printable_dup(cdr->call_id);
+	(void)arg;
+
+	time_str(cdr->start_ms, start, sizeof(start));
+	printf("%s  %s -> %s  %s (%d)", start, caller ? caller : "?", callee ? callee : "?",
+	       cdr->disposition, cdr->status);
+	if (cdr->answer_ms)
+		printf("  talked %lld s", (long long)((cdr->end_ms - cdr->answer_ms) / 1000));
+	if (cdr->ended_by[0])
+		printf("  ended by %s", cdr->ended_by);
+	printf("\n    call-id %s  media %s", call_id ? call_id : "?",
+	       cdr->anchored ? "relayed" : "direct");
+	if (cdr->anchored)
+		printf(" %s  caller in %lld lost %lld jitter %.1f ms MOS %.1f  callee in %lld lost "
+		       "%lld jitter %.1f ms MOS %.1f",
+		       cdr->codec[0] ? cdr->codec : "(no codec)",
+		       (long long)cdr->caller_leg.packets_received, (long long)cdr->caller_leg.lost,
+		       cdr->caller_leg.jitter_ms, cdr->caller_leg.mos,
+		       (long long)cdr->callee_leg.packets_received, (long long)cdr->callee_leg.lost,
+		       cdr->callee_leg.jitter_ms, cdr->callee_leg.mos);
+	printf("\n");
+	free(caller);
+	free(callee);
+	free(call_id);
+}
+
+static int cdrs_show(struct ctl *c, unsigned limit)
+{
+	int err = store_cdrs_each(c->store, limit, cdr_print, NULL);
+	if (err)
+		fprintf(stderr, PROG ": cannot read the CDRs: %s%s\n", strerror(err), hint(err));
+	return err ? 1 : 0;
+}
+
+static int cmd_cdrs(struct ctl *c, char **argv)
+{
+	(void)argv;
+	return cdrs_show(c, 20);
+}
+
+static int cmd_cdrs_count(struct ctl *c, char **argv)
+{
+	char *end;
+	unsigned long count = strtoul(argv[0], &end, 10);
+
+	if (!*argv[0] || *end || count == 0 || count > 1000000) {
+		fprintf(stderr, PROG ": cdrs COUNT: a number from 1 to 1000000, not '%s'\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	return cdrs_show(c, (unsigned)count);
+}
+
 /* ---- command line ---- */
 
 struct command {
@@ -450,6 +551,9 @@ static const struct command commands[] = {
 	{ { "user", "list" }, 0, "", cmd_user_list },
 	{ { "user", "import" }, 1, "FILE", cmd_user_import },
 	{ { "registrations", NULL }, 0, "", cmd_registrations },
+	{ { "calls", NULL }, 0, "", cmd_calls },
+	{ { "cdrs", NULL }, 0, "", cmd_cdrs },
+	{ { "cdrs", NULL }, 1, "[COUNT]", cmd_cdrs_count },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -468,6 +572,8 @@ static void usage(FILE *out)
 		"                           starting with # are ignored;\n"
 		"                           bad lines are reported and skipped (exit status 1)\n"
 		"  registrations            show current registrations\n"
+		"  calls                    the running daemon's calls, with media quality\n"
+		"  cdrs [COUNT]             the newest call detail records (default 20)\n"
 		"\n"
 		"  --state-dir DIR  database directory (default: $RTCBRIDGE_STATE_DIR,\n"
 		"                   else " DEFAULT_STATE_DIR ")\n"

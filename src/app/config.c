@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "core/slice.h"
+#include "router/anchor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -177,6 +178,12 @@ static bool origin_ok(const char *s)
 {
 	const char *host = strncmp(s, "https://", 8) == 0 ? s + 8 : strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
 	return host && *host && !strpbrk(host, "/ \t\"") && !has_control_char(host);
+}
+
+static bool anchor_ok(const char *s)
+{
+	enum anchor_mode mode;
+	return anchor_mode_parse(s, &mode) == 0;
 }
 
 static bool log_level_ok(const char *s)
@@ -330,6 +337,8 @@ static const struct config_key keys[] = {
 
 	{ KEY("proxy", "invite_timeout", set_number), FIELD(invite_timeout), SECONDS(1, 86400) },
 
+	{ KEY("media", "anchor", set_string), FIELD(media_anchor), .min = 1, .valid = anchor_ok,
+	  .what = "auto, always or never" },
 	{ KEY("media", "ng_listen", set_string), FIELD(ng_listen), .valid = hostport_ok,
 	  .what = "an address and port (127.0.0.1:2223, [::1]:2223)" },
 	{ KEY("media", "port_min", set_number), FIELD(port_min), .min = 1024, .max = 65534,
@@ -378,6 +387,7 @@ void config_defaults(struct config *c)
 	c->invite_timeout = 180;
 	c->port_min = 20000;
 	c->port_max = 30000;
+	snprintf(c->media_anchor, sizeof(c->media_anchor), "auto");
 	c->strict_source = false;
 	c->media_workers = 0;
 	c->media_timeout = 60;

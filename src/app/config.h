@@ -61,8 +61,9 @@ struct config {
 	/* [proxy] */
 	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */
 
-	/* [media]: the relay, driven over rtpengine's ng protocol */
-	char ng_listen[72];        /* "addr:port", "[v6]:port"; empty: no ng, no media engine */
+	/* [media]: the relay, for anchored calls and rtpengine's ng protocol */
+	char media_anchor[8];      /* "auto", "always", "never" (router/anchor.h) */
+	char ng_listen[72];        /* "addr:port", "[v6]:port"; empty: no ng control socket */
 	uint16_t port_min, port_max; /* RTP/RTCP port range */
 	char media_bind_address[64]; /* address the relay sockets bind to; empty: 0.0.0.0 */
 	/* address written into rewritten SDP; empty: see media/ng_server.h */

@@ -13,6 +13,7 @@
  * authentication, so this only logs) and the log level.
  */
 #include "app/config.h"
+#include "app/control.h"
 #include "app/server.h"
 #include "core/localnames.h"
 #include "core/log.h"
@@ -21,6 +22,8 @@
 #include "http/static.h"
 #include "media/engine.h"
 #include "media/ng_server.h"
+#include "router/anchor.h"
+#include "router/calls.h"
 #include "registrar/location.h"
 #include "router/proxy.h"
 #include "router/router.h"
@@ -131,17 +134,19 @@ static void serve_web(const struct http_request *req, struct mbuf *out, void *ar
 	http_static_serve(arg, req, out);
 }
 
-/* The relay and its control socket, only when ng_listen is set: for now
- * nothing but the ng protocol drives the engine. */
+/* The relay, for the calls the proxy anchors (unless [media] anchor =
+ * never) and for the ng control socket when ng_listen is set. */
 static int start_media(struct server *srv, const struct config *cfg, struct media_engine **enginep,
 		       struct ng_server **ngp)
 {
 	struct media_engine_settings ms;
 	struct ng_server_settings ns = { 0 };
+	struct anchor_settings as = { 0 };
 	const char *bind_host = cfg->media_bind_address[0] ? cfg->media_bind_address : "0.0.0.0";
 	int err;
 
-	if (!cfg->ng_listen[0])
+	anchor_mode_parse(cfg->media_anchor, &as.mode); /* checked by the config */
+	if (!cfg->ng_listen[0] && as.mode == ANCHOR_NEVER)
 		return 0;
 	media_engine_settings_default(&ms);
 	if (cfg->media_workers)
@@ -160,7 +165,6 @@ static int start_media(struct server *srv, const struct config *cfg, struct medi
 		ms.bind4 = ns.bind;
 	if (cfg->media_advertised_address[0])
 		netaddr_set_cstr(&ns.advertised, cfg->media_advertised_address, 0);
-	netaddr_parse_hostport(&ns.listen, cfg->ng_listen);
 	if ((err = media_engine_create(enginep, &ms))) {
 		log_error("media engine: %s (ports %u-%u)", strerror(err), (unsigned)cfg->port_min,
 			  (unsigned)cfg->port_max);
@@ -170,6 +174,14 @@ static int start_media(struct server *srv, const struct config *cfg, struct medi
 		log_error("media engine: cannot start its workers: %s", strerror(err));
 		return err;
 	}
+	as.timeout_ms = ns.timeout_ms;
+	as.advertised = ns.advertised;
+	as.bind = ns.bind;
+	if (as.mode != ANCHOR_NEVER && (err = anchor_create(&srv->anchor, *enginep, srv->loop, &as)))
+		return err;
+	if (!cfg->ng_listen[0])
+		return 0;
+	netaddr_parse_hostport(&ns.listen, cfg->ng_listen);
 	return ng_server_create(ngp, srv->loop, *enginep, &ns);
 }
 
@@ -233,6 +245,7 @@ int main(int argc, char **argv)
 	static struct server srv;
 	struct media_engine *engine = NULL;
 	struct ng_server *ng = NULL;
+	struct control *control = NULL;
 	int err = 0;
 	srv.config = &cfg;
 	struct signals sig = { .fd = -1 };
@@ -297,6 +310,10 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = start_media(&srv, &cfg, &engine, &ng)))
 		goto out;
+	if ((err = calls_create(&srv.calls, srv.loop, srv.store, srv.anchor)))
+		goto out;
+	if ((err = control_create(&control, &srv, cfg.state_dir)))
+		goto out;
 	location_load(srv.location);
 	loop_hook_add(srv.loop, flush_store, srv.store);
 
@@ -317,7 +334,12 @@ out:
 		loop_fd_del(srv.loop, &sig.reg);
 		close(sig.fd);
 	}
+	control_destroy(control);
 	ng_server_destroy(ng);
+	calls_destroy(srv.calls);
+	srv.calls = NULL;
+	anchor_destroy(srv.anchor);
+	srv.anchor = NULL;
 	media_engine_destroy(engine);
 	location_destroy(srv.location);
 	srv.location = NULL; /* connections closing below must not reach it */

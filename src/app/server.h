@@ -19,6 +19,8 @@ struct auth_nonces;
 struct location;
 struct tls_ctx;
 struct http_static;
+struct anchor;
+struct calls;
 
 struct server {
 	const struct config *config;
@@ -29,6 +31,8 @@ struct server {
 	struct location *location;
 	struct tls_ctx *tls;
 	struct http_static *web; /* the web phone's files; NULL when not served */
+	struct anchor *anchor;   /* media anchoring of proxied calls; NULL: none */
+	struct calls *calls;     /* the live calls, CDRs */
 	struct localnames names; /* host names, addresses, configured domains */
 };
 

@@ -416,7 +416,7 @@ int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
 	if (err)
 		return err;
 	if (security->mode != MEDIA_SECURITY_NONE && security->mode != MEDIA_SECURITY_DTLS_SRTP &&
-	    security->mode != MEDIA_SECURITY_SDES)
+	    security->mode != MEDIA_SECURITY_SDES && security->mode != MEDIA_SECURITY_SDES_PENDING)
 		return EINVAL;
 	if (!terminated(security->remote_ufrag, sizeof(security->remote_ufrag)) ||
 	    !terminated(security->remote_pwd, sizeof(security->remote_pwd)) ||

@@ -160,6 +160,11 @@ enum media_security_mode {
 	MEDIA_SECURITY_NONE,      /* plain RTP, as after media_endpoint_create() */
 	MEDIA_SECURITY_DTLS_SRTP, /* ICE-lite and DTLS-SRTP: a browser */
 	MEDIA_SECURITY_SDES,      /* SRTP with keys from a=crypto */
+	/* SRTP expected (the leg offered a=crypto) but our key is not agreed
+	 * yet: nothing is relayed to or from the endpoint, so no clear RTP
+	 * reaches a phone that asked for SRTP (early media before the
+	 * answer). */
+	MEDIA_SECURITY_SDES_PENDING,
 };
 
 /* ICE credentials (RFC 8839: ufrag 4-256, pwd 22-256 ice-chars); longer
@@ -188,8 +193,10 @@ struct media_security {
 /* Sets (or replaces, restarting DTLS and dropping SRTP keys) the
  * endpoint's security. EINVAL for an unknown mode, strings that are not
  * terminated within their arrays, a malformed fingerprint or an unknown
- * SDES profile; on any error the endpoint is left plain. Secure endpoints
- * expect rtcp-mux: STUN and DTLS are answered on the RTP socket only. */
+ * SDES profile; on any error the endpoint is left plain. STUN is answered
+ * on the RTP and the RTCP socket (each latches its own remote: a peer
+ * without rtcp-mux checks both components); DTLS runs on the RTP socket
+ * only, so SRTCP on a separate RTCP port is not keyed (dropped). */
 int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
 				const struct media_security *security);
 

@@ -117,6 +117,11 @@ struct ng_request {
 	enum ng_dtls dtls_mode;
 	unsigned replace;  /* NG_REPLACE_* bits; unknown words are ignored */
 	unsigned rtcp_mux; /* NG_RTCP_MUX_* bits; unknown words are ignored */
+	/* Not from the protocol (rtcbridge's own calls set it): an answer is
+	 * made the kind the recipient offered, WebRTC, SDES or plain, and a
+	 * leg that speaks SDES with us keeps it in later offers
+	 * (ng_webrtc.h). */
+	bool keep_leg_profiles;
 	/* "flags" (trust-address, generate-mid, ...), "replace", "rtcp-mux",
 	 * "SDES" (off, no-<suite>...), "direction" (two interface names) and
 	 * "received-from" (["IP4", "192.0.2.1"]) */

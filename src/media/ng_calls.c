@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct ng_stream {
 	unsigned endpoint[LEG_COUNT];
 	struct media_endpoint_info info[LEG_COUNT];
 	struct ng_webrtc_leg webrtc[LEG_COUNT]; /* DTLS or SDES of the endpoint facing each */
+	char codec[NG_CODEC_NAME_MAX];          /* the last answer's first codec */
 };
 
 struct ng_call {
@@ -148,7 +150,7 @@ static void sweep(void *arg)
 			struct ng_call *call = LIST_ENTRY(it, struct ng_call, link.link);
 			if (media_call_stats(call->media, stats) || !stats->timed_out)
 				continue;
-			log_info("ng: call %s: no media for %llu s, deleted", call->call_id,
+			log_info("media: call %s: no media for %llu s, deleted", call->call_id,
 				 (unsigned long long)(stats->idle_ms / 1000));
 			mem_deref(call);
 		}
@@ -203,16 +205,20 @@ void ng_calls_destroy(struct ng_calls *calls)
 
 /* ------------------------------------------------------------ addresses */
 
-/* The local address the kernel picks towards the request's received-from
- * (["IP4", "192.0.2.1"]); connect() on UDP sends nothing. */
-static int route_source(const struct ng_request *req, struct netaddr *out)
+/* The local address the kernel picks towards toward, or else towards the
+ * request's received-from (["IP4", "192.0.2.1"]); connect() on UDP sends
+ * nothing. */
+static int route_source(const struct ng_request *req, const struct netaddr *toward,
+			struct netaddr *out)
 {
 	const struct bencode_node *family = bencode_first(req->received_from);
 	const struct bencode_node *host = family ? family->next : NULL;
 	struct netaddr peer;
 	int fd, err = 0;
 
-	if (!host || netaddr_set(&peer, host->str, 9))
+	if (toward)
+		peer = *toward;
+	else if (!host || netaddr_set(&peer, host->str, 9))
 		return EINVAL;
 	fd = socket(netaddr_family(&peer), SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -225,13 +231,13 @@ static int route_source(const struct ng_request *req, struct netaddr *out)
 }
 
 static void advertised_for(const struct ng_calls *calls, const struct ng_request *req,
-			   struct netaddr *out)
+			   const struct netaddr *toward, struct netaddr *out)
 {
 	if (netaddr_family(&calls->advertised))
 		*out = calls->advertised;
 	else if (!netaddr_is_any(&calls->bind))
 		*out = calls->bind;
-	else if (route_source(req, out) || netaddr_is_any(out))
+	else if (route_source(req, toward, out) || netaddr_is_any(out))
 		netaddr_set_cstr(out, "127.0.0.1", 0);
 }
 
@@ -340,8 +346,10 @@ static int media_secure_output(struct ng_calls *calls, struct ng_call *call, int
 		if (err)
 			return err;
 		ng_webrtc_media(m, &st->webrtc[to], req, offer, &calls->local[i], host,
-				netaddr_port(&st->info[to].rtp));
+				netaddr_port(&st->info[to].rtp), netaddr_port(&st->info[to].rtcp));
 	}
+	if (*kind != NG_OUTPUT_SDES)
+		ng_webrtc_no_sdes(&st->webrtc[to]);
 	return ng_webrtc_apply(call->media, st->endpoint[to], &st->webrtc[to]);
 }
 
@@ -386,36 +394,19 @@ static int sdp_rewrite(struct ng_calls *calls, struct ng_call *call, int to,
 
 /* ------------------------------------------------------------ commands */
 
-static bool need(const struct ng_message *msg, struct slice field, const char *reason,
-		 struct mbuf *out)
+static void reply_sdp(struct mbuf *out, const struct ng_message *msg, struct slice sdp)
 {
-	if (field.p && field.len)
-		return true;
-	ng_reply_error(out, msg->cookie, reason);
-	return false;
+	ng_reply_ok_begin(out, msg->cookie);
+	bencode_put_str(out, "sdp");
+	bencode_put_slice(out, sdp);
+	bencode_dict_end(out);
 }
 
-static void reply_sdp(struct mbuf *out, const struct ng_message *msg, const struct sdp_session *s)
-{
-	struct mbuf sdp;
-
-	mbuf_init(&sdp);
-	sdp_print(&sdp, s);
-	if (mbuf_failed(&sdp)) {
-		ng_reply_error(out, msg->cookie, "Out of memory");
-	} else {
-		ng_reply_ok_begin(out, msg->cookie);
-		bencode_put_str(out, "sdp");
-		bencode_put_slice(out, mbuf_slice(&sdp));
-		bencode_dict_end(out);
-	}
-	mbuf_free(&sdp);
-}
-
-/* Offer and answer after their own checks: leg `from` sent the SDP.
- * false when an error reply went out. */
-static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bool offer,
-		       const struct ng_message *msg, const struct ng_request *req, struct mbuf *out)
+/* Leg `from` sent the SDP: parse, update its endpoints, rewrite for the
+ * other leg and print into sdp_out. */
+static int handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bool offer,
+		      const struct ng_request *req, const struct netaddr *toward,
+		      struct mbuf *sdp_out, const char **reason)
 {
 	char host[NETADDR_STRLEN];
 	struct netaddr addr;
@@ -423,104 +414,219 @@ static bool handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, b
 	int err;
 
 	if (sdp_parse(req->sdp.p, req->sdp.len, calls->sdp, &perr)) {
-		log_info("ng: call %s: SDP refused: %s (line %u)", call->call_id, perr.reason, perr.line);
-		ng_reply_error(out, msg->cookie, "Failed to parse SDP");
-		return false;
+		log_info("media: call %s: SDP refused: %s (line %u)", call->call_id, perr.reason,
+			 perr.line);
+		*reason = "Failed to parse SDP";
+		return EBADMSG;
 	}
-	advertised_for(calls, req, &addr);
+	advertised_for(calls, req, toward, &addr);
 	netaddr_host_str(&addr, host, sizeof(host));
 	if ((err = streams_update(call, calls->sdp, from, offer, netaddr_family(&addr))) ||
 	    (err = sdp_rewrite(calls, call, !from, &addr, host, req, offer))) {
-		log_warn("ng: call %s: media relay: %s", call->call_id, strerror(err));
-		ng_reply_error(out, msg->cookie,
-			       err == ENOSPC ? "Ran out of ports" : "Failed to set up the media relay");
-		return false;
+		log_warn("media: call %s: media relay: %s", call->call_id, strerror(err));
+		*reason = err == ENOSPC ? "Ran out of ports" : "Failed to set up the media relay";
+		return err;
 	}
-	reply_sdp(out, msg, calls->sdp);
-	return true;
+	for (size_t i = 0; !offer && i < calls->sdp->media_count; i++)
+		if (call->streams[i].used && calls->sdp->media[i].codec_count)
+			sdp_codec_name(&calls->sdp->media[i].codecs[0], call->streams[i].codec,
+				       sizeof(call->streams[i].codec));
+	sdp_print(sdp_out, calls->sdp);
+	if (mbuf_failed(sdp_out)) {
+		*reason = "Out of memory";
+		return ENOMEM;
+	}
+	return 0;
+}
+
+static bool given(struct slice field)
+{
+	return field.p && field.len;
+}
+
+/* An offer: a new call, or an unknown from-tag on one (the caller's side
+ * forked or changed) makes the sender leg A. */
+static int sdp_offer(struct ng_calls *calls, const struct ng_request *req,
+		     const struct netaddr *toward, struct mbuf *sdp_out, const char **reason)
+{
+	struct ng_call *call;
+	bool created = false;
+	int from, err;
+
+	*reason = !given(req->call_id)    ? "No call-id in message"
+		  : !given(req->from_tag) ? "No from-tag in message"
+		  : !given(req->sdp)      ? "No SDP body in message"
+					  : NULL;
+	if (*reason)
+		return EINVAL;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		if ((err = call_create(calls, req->call_id, &call))) {
+			*reason = "Failed to create the call";
+			return err;
+		}
+		created = true;
+	}
+	from = leg_of(call, req->from_tag);
+	if (from < 0) {
+		from = LEG_A;
+		if ((err = set_tag(call, LEG_A, req->from_tag))) {
+			*reason = "Out of memory";
+			goto fail;
+		}
+	}
+	if (!(err = handle_sdp(calls, call, from, true, req, toward, sdp_out, reason))) {
+		log_info("media: call %s: offer from %s", call->call_id, call->tag[from]);
+		return 0;
+	}
+fail:
+	if (created)
+		mem_deref(call);
+	return err;
+}
+
+/* An answer: the to-tag names the answerer: B the first time (or another
+ * branch's answer, which replaces it); A when B sent the offer. */
+static int sdp_answer(struct ng_calls *calls, const struct ng_request *req,
+		      const struct netaddr *toward, struct mbuf *sdp_out, const char **reason)
+{
+	struct ng_call *call;
+	int from, err;
+
+	*reason = !given(req->call_id)  ? "No call-id in message"
+		  : !given(req->to_tag) ? "No to-tag in message"
+		  : !given(req->sdp)    ? "No SDP body in message"
+					: NULL;
+	if (*reason)
+		return EINVAL;
+	call = call_find(calls, req->call_id);
+	if (!call) {
+		*reason = "Unknown call-id";
+		return ENOENT;
+	}
+	from = leg_of(call, req->to_tag);
+	if (from < 0) {
+		from = LEG_B;
+		if ((err = set_tag(call, LEG_B, req->to_tag))) {
+			*reason = "Out of memory";
+			return err;
+		}
+	}
+	if ((err = handle_sdp(calls, call, from, false, req, toward, sdp_out, reason)))
+		return err;
+	log_info("media: call %s: answer from %s", call->call_id, call->tag[from]);
+	return 0;
+}
+
+int ng_calls_sdp(struct ng_calls *calls, const struct ng_request *req, bool offer,
+		 const struct netaddr *toward, struct mbuf *sdp_out, const char **reason)
+{
+	return offer ? sdp_offer(calls, req, toward, sdp_out, reason)
+		     : sdp_answer(calls, req, toward, sdp_out, reason);
+}
+
+static void reply_offer_answer(struct ng_calls *calls, const struct ng_message *msg,
+			       const struct ng_request *req, bool offer, struct mbuf *out)
+{
+	const char *reason;
+	struct mbuf sdp;
+
+	mbuf_init(&sdp);
+	if (ng_calls_sdp(calls, req, offer, NULL, &sdp, &reason))
+		ng_reply_error(out, msg->cookie, reason);
+	else
+		reply_sdp(out, msg, mbuf_slice(&sdp));
+	mbuf_free(&sdp);
 }
 
 void ng_calls_offer(struct ng_calls *calls, const struct ng_message *msg,
 		    const struct ng_request *req, struct mbuf *out)
 {
-	struct ng_call *call;
-	bool created = false;
-	int from;
-
-	if (!need(msg, req->call_id, "No call-id in message", out) ||
-	    !need(msg, req->from_tag, "No from-tag in message", out) ||
-	    !need(msg, req->sdp, "No SDP body in message", out))
-		return;
-	call = call_find(calls, req->call_id);
-	if (!call) {
-		if (call_create(calls, req->call_id, &call)) {
-			ng_reply_error(out, msg->cookie, "Failed to create the call");
-			return;
-		}
-		created = true;
-	}
-	/* A new call, or an unknown from-tag on one (the caller's side
-	 * forked or changed): the sender is leg A. */
-	from = leg_of(call, req->from_tag);
-	if (from < 0) {
-		from = LEG_A;
-		if (set_tag(call, LEG_A, req->from_tag)) {
-			ng_reply_error(out, msg->cookie, "Out of memory");
-			goto fail;
-		}
-	}
-	if (handle_sdp(calls, call, from, true, msg, req, out)) {
-		log_info("ng: call %s: offer from %s", call->call_id, call->tag[from]);
-		return;
-	}
-fail:
-	if (created)
-		mem_deref(call);
+	reply_offer_answer(calls, msg, req, true, out);
 }
 
 void ng_calls_answer(struct ng_calls *calls, const struct ng_message *msg,
 		     const struct ng_request *req, struct mbuf *out)
 {
-	struct ng_call *call;
-	int from;
+	reply_offer_answer(calls, msg, req, false, out);
+}
 
-	if (!need(msg, req->call_id, "No call-id in message", out) ||
-	    !need(msg, req->to_tag, "No to-tag in message", out) ||
-	    !need(msg, req->sdp, "No SDP body in message", out))
-		return;
-	call = call_find(calls, req->call_id);
-	if (!call) {
-		ng_reply_error(out, msg->cookie, "Unknown call-id");
-		return;
+bool ng_calls_has(struct ng_calls *calls, struct slice call_id)
+{
+	return call_find(calls, call_id) != NULL;
+}
+
+void ng_calls_remove(struct ng_calls *calls, struct slice call_id)
+{
+	struct ng_call *call = call_find(calls, call_id);
+
+	if (call) {
+		log_info("media: call %s: deleted", call->call_id);
+		mem_deref(call);
 	}
-	/* The to-tag names the answerer: B the first time (or another
-	 * branch's answer, which replaces it); A when B sent the offer. */
-	from = leg_of(call, req->to_tag);
-	if (from < 0) {
-		from = LEG_B;
-		if (set_tag(call, LEG_B, req->to_tag)) {
-			ng_reply_error(out, msg->cookie, "Out of memory");
-			return;
-		}
+}
+
+static void leg_quality(const struct ng_call *call, int leg, const struct ng_stream *st,
+			const struct media_endpoint_stats *e, struct ng_leg_quality *q)
+{
+	q->tag = call->tag[leg];
+	q->local_port = netaddr_port(&st->info[leg].rtp);
+	q->remote[0] = '\0';
+	if (e->remote_rtp.len)
+		netaddr_str(&e->remote_rtp, q->remote, sizeof(q->remote));
+	q->packets_received = e->packets_received;
+	q->bytes_received = e->bytes_received;
+	q->packets_sent = e->packets_sent;
+	q->bytes_sent = e->bytes_sent;
+	q->lost = e->lost;
+	q->jitter_ms = e->jitter_ms;
+	q->mos = e->mos;
+	q->secure = e->srtp_ready;
+}
+
+int ng_calls_quality(struct ng_calls *calls, struct slice call_id, struct ng_call_quality *q)
+{
+	struct ng_call *call = call_find(calls, call_id);
+	const struct ng_stream *st = NULL;
+	struct media_call_stats *stats;
+	int err;
+
+	if (!call)
+		return ENOENT;
+	memset(q, 0, sizeof(*q));
+	q->created = call->created;
+	for (size_t i = 0; !st && i < SDP_MAX_MEDIA; i++)
+		if (call->streams[i].used)
+			st = &call->streams[i];
+	if (!st)
+		return 0;
+	stats = malloc(sizeof(*stats));
+	if (!stats)
+		return ENOMEM;
+	if (!(err = media_call_stats(call->media, stats))) {
+		snprintf(q->codec, sizeof(q->codec), "%s", st->codec);
+		q->idle_ms = stats->idle_ms;
+		for (int leg = 0; leg < LEG_COUNT; leg++)
+			if (st->endpoint[leg] < stats->endpoint_count)
+				leg_quality(call, leg, st, &stats->endpoints[st->endpoint[leg]],
+					    &q->leg[leg]);
 	}
-	if (handle_sdp(calls, call, from, false, msg, req, out))
-		log_info("ng: call %s: answer from %s", call->call_id, call->tag[from]);
+	free(stats);
+	return err;
 }
 
 void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
 		     const struct ng_request *req, struct mbuf *out)
 {
-	struct ng_call *call;
-
-	if (!need(msg, req->call_id, "No call-id in message", out))
+	if (!given(req->call_id)) {
+		ng_reply_error(out, msg->cookie, "No call-id in message");
 		return;
-	call = call_find(calls, req->call_id);
-	if (!call) {
+	}
+	if (!call_find(calls, req->call_id)) {
 		ng_reply_error(out, msg->cookie, "Unknown call-id");
 		return;
 	}
-	log_info("ng: call %s: deleted", call->call_id);
-	mem_deref(call);
+	ng_calls_remove(calls, req->call_id);
 	ng_reply_ok_begin(out, msg->cookie);
 	bencode_dict_end(out);
 }
@@ -564,8 +670,10 @@ void ng_calls_query(struct ng_calls *calls, const struct ng_message *msg,
 	struct ng_call *call;
 	uint64_t packets = 0, bytes = 0, errors = 0;
 
-	if (!need(msg, req->call_id, "No call-id in message", out))
+	if (!given(req->call_id)) {
+		ng_reply_error(out, msg->cookie, "No call-id in message");
 		return;
+	}
 	call = call_find(calls, req->call_id);
 	if (!call) {
 		ng_reply_error(out, msg->cookie, "Unknown call-id");

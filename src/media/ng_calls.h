@@ -48,8 +48,12 @@
  * implemented). A call so deleted is logged ("no media for N s") and gets
  * "Unknown call-id" afterwards, as after a delete.
  *
- * Every function appends one whole reply datagram to out. Control thread
+ * The ng commands append one whole reply datagram to out. Control thread
  * only (the engine's rule).
+ *
+ * rtcbridge's own proxy anchors the media of its calls with the same
+ * model (router/anchor.c): ng_calls_sdp() is offer or answer without the
+ * ng envelope, the recipient's address standing in for received-from.
  */
 #ifndef RTCB_MEDIA_NG_CALLS_H
 #define RTCB_MEDIA_NG_CALLS_H
@@ -58,6 +62,7 @@
 #include "core/netaddr.h"
 #include "media/ng.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct loop;
@@ -80,6 +85,45 @@ void ng_calls_offer(struct ng_calls *calls, const struct ng_message *msg,
 		    const struct ng_request *req, struct mbuf *out);
 void ng_calls_answer(struct ng_calls *calls, const struct ng_message *msg,
 		     const struct ng_request *req, struct mbuf *out);
+/* Offer (offer true) or answer for req: the rewritten SDP is appended to
+ * sdp_out. toward: the address the SDP goes to (for choosing the
+ * advertised address as received-from would), NULL to use req's
+ * received-from. 0, or an errno with *reason the ng error text ("Unknown
+ * call-id", "Failed to parse SDP", "Ran out of ports"...). */
+int ng_calls_sdp(struct ng_calls *calls, const struct ng_request *req, bool offer,
+		 const struct netaddr *toward, struct mbuf *sdp_out, const char **reason);
+/* Is there a call with this Call-ID? */
+bool ng_calls_has(struct ng_calls *calls, struct slice call_id);
+/* Delete the call with this Call-ID, when there is one. */
+void ng_calls_remove(struct ng_calls *calls, struct slice call_id);
+
+/* "PCMU/8000", "opus/48000/2": room to spare */
+#define NG_CODEC_NAME_MAX 40
+
+/* What ng_calls_quality() reads of one leg: the endpoint facing it. */
+struct ng_leg_quality {
+	const char *tag;                    /* the leg's tag, NULL until known */
+	uint16_t local_port;                /* the relay's RTP port facing the leg */
+	char remote[NETADDR_STRLEN];        /* where media goes ("" before it is known) */
+	uint64_t packets_received, bytes_received, packets_sent, bytes_sent;
+	int64_t lost;                       /* RFC 3550 cumulative loss of what it sent */
+	double jitter_ms;
+	double mos;                         /* E-model estimate; 0 before media */
+	bool secure;                        /* SRTP keys in place (DTLS or SDES) */
+};
+
+struct ng_call_quality {
+	int64_t created;                    /* Unix seconds */
+	uint64_t idle_ms;                   /* since the last packet, any endpoint */
+	char codec[NG_CODEC_NAME_MAX];      /* first codec of the last answer */
+	struct ng_leg_quality leg[2];       /* A (the first offerer), B */
+};
+
+/* The first relayed stream's quality, as the engine counts it now (one
+ * synchronous engine command). tag pointers live as long as the call.
+ * 0, ENOENT without such a call, or the engine's error. */
+int ng_calls_quality(struct ng_calls *calls, struct slice call_id, struct ng_call_quality *q);
+
 void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
 		     const struct ng_request *req, struct mbuf *out);
 /*

@@ -30,6 +30,13 @@ enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
 {
 	struct slice proto = req->transport_protocol;
 
+	if (req->keep_leg_profiles && !offer)
+		return recipient->webrtc ? NG_OUTPUT_WEBRTC
+		       : recipient->sdes ? (m->crypto_count ? NG_OUTPUT_KEEP : NG_OUTPUT_SDES)
+					 : NG_OUTPUT_PLAIN;
+	if (req->keep_leg_profiles && recipient->sdes && recipient->have_ours &&
+	    !slice_starts_with_case(proto, "UDP/TLS/"))
+		return NG_OUTPUT_SDES;
 	if (proto.p && proto.len)
 		return slice_starts_with_case(proto, "UDP/TLS/") ? NG_OUTPUT_WEBRTC
 		       : proto_is_sdes(proto)                    ? NG_OUTPUT_SDES
@@ -102,12 +109,16 @@ static bool crypto_of(const struct sdp_media *m, struct sdes_crypto *out)
 	return false;
 }
 
-/* SDES security for the endpoint facing leg, into a zeroed next, once
- * both keys are known. */
+/* SDES security for the endpoint facing leg, into a zeroed next: pending
+ * until both keys are known. */
 static void sdes_security(const struct ng_webrtc_leg *leg, struct media_security *next)
 {
-	if (!leg->sdes || !leg->have_ours)
+	if (!leg->sdes)
 		return;
+	if (!leg->have_ours) {
+		next->mode = MEDIA_SECURITY_SDES_PENDING;
+		return;
+	}
 	next->mode = MEDIA_SECURITY_SDES;
 	next->sdes.profile = leg->sdes_theirs.profile;
 	next->sdes.local = leg->sdes_ours.master;
@@ -195,7 +206,7 @@ static void clear_security(struct sdp_media *m)
 
 void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
 		     bool offer, const struct media_local_security *local, const char *host,
-		     uint16_t port)
+		     uint16_t port, uint16_t rtcp_port)
 {
 	struct slice proto = req->transport_protocol;
 	struct slice fp = slice_from_cstr(local->fingerprint);
@@ -223,7 +234,16 @@ void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struc
 		m->fingerprint_count = 1;
 	}
 	m->setup = leg->ours = setup_to_print(req, offer, leg->theirs);
-	m->rtcp_mux = true;
+	/* in an answer only when offered (RFC 5761 5.1.1); without it the
+	 * RTCP port is ICE component 2 */
+	m->rtcp_mux = offer || leg->rtcp_mux;
+	if (!m->rtcp_mux) {
+		m->candidates[1] = candidate;
+		m->candidates[1].component = 2;
+		m->candidates[1].priority = HOST_PRIORITY - 1;
+		m->candidates[1].port = rtcp_port;
+		m->candidate_count = 2;
+	}
 }
 
 int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
@@ -266,7 +286,7 @@ int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
 	key = slice_make(suite.p + sp2 + 1, suite.len - (size_t)sp2 - 1);
 	suite.len = (size_t)sp2;
 
-	if (proto.p && proto.len)
+	if (proto_is_sdes(proto))
 		m->proto = proto;
 	else
 		m->proto = answer_to_sdes && leg->sdes_savpf ? SLICE_LIT("RTP/SAVPF")
@@ -304,4 +324,16 @@ void ng_webrtc_session(struct sdp_session *s, bool lite)
 	s->setup = SDP_SETUP_NONE;
 	sdp_session_remove_attribute(s, "tls-id");
 	s->ice_lite = lite;
+}
+
+void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg)
+{
+	struct media_security next;
+
+	if (leg->security.mode != MEDIA_SECURITY_SDES &&
+	    leg->security.mode != MEDIA_SECURITY_SDES_PENDING)
+		return;
+	leg->have_ours = false;
+	memset(&next, 0, sizeof(next));
+	security_update(leg, &next);
 }

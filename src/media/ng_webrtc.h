@@ -5,6 +5,10 @@
  * rtpengine to with "transport-protocol", "ICE" and "DTLS".
  *
  * The output kind, per m= line, for the leg receiving the SDP:
+ *   with keep_leg_profiles (rtcbridge's own calls): an answer -> what the
+ *     recipient offered: WebRTC, SDES (kept when the answerer has its own
+ *     a=crypto: end-to-end SRTP), else plain; an offer to a leg that
+ *     speaks SDES with us -> SDES (a re-INVITE keeps its SRTP);
  *   transport-protocol given: "UDP/TLS/..." -> WebRTC, anything else ->
  *     plain (the given proto is printed either way);
  *   else ICE=force or DTLS=passive|active -> WebRTC;
@@ -16,8 +20,9 @@
  * WebRTC output: proto UDP/TLS/RTP/SAVPF, a=ice-lite at session level, and
  * per m= line the ICE credentials of the endpoint facing the recipient,
  * one host candidate (its RTP port), a=end-of-candidates, the engine's
- * a=fingerprint, a=setup and a=rtcp-mux; the sender's ICE, DTLS and
- * a=crypto are dropped. Plain output: ICE, DTLS and a=crypto dropped,
+ * a=fingerprint, a=setup and a=rtcp-mux (in an answer only when the
+ * recipient offered it; otherwise a second candidate, component 2, on the
+ * RTCP port); the sender's ICE, DTLS and a=crypto are dropped. Plain output: ICE, DTLS and a=crypto dropped,
  * proto RTP/AVP; a=rtcp-mux as the sender wrote it, but not in an answer
  * to a recipient that did not offer it, nor when rtcp-mux has "demux".
  *
@@ -53,7 +58,9 @@
  * ng_webrtc_sdes_media()), a=rtcp-mux as for plain output. The endpoint
  * facing the leg becomes SDES once both keys are known: ours printed to
  * it, theirs from its SDP (an answer to an offer we keyed, or our answer
- * to its offer).
+ * to its offer); until then it is SDES_PENDING (engine.h): nothing is
+ * relayed to or from it, so early media never reaches it in the clear.
+ * A leg given other output than SDES gets a plain endpoint again.
  *
  * Not done: a=mid and BUNDLE towards a browser that a plain SDP lacks.
  */
@@ -109,16 +116,21 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg);
 
 /* Make m WebRTC for leg, with the credentials of the endpoint facing it
- * (local, which with host must outlive the printing) and its RTP port. */
+ * (local, which with host must outlive the printing) and its RTP and
+ * RTCP ports (the latter a component-2 candidate in an answer to a leg
+ * that did not offer rtcp-mux). */
 void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
 		     bool offer, const struct media_local_security *local, const char *host,
-		     uint16_t port);
+		     uint16_t port, uint16_t rtcp_port);
 /* Make m RTP/SAVP for leg with one a=crypto of ours: in an answer the
  * suite and tag of the line we took from the leg's offer, else
  * AES_CM_128_HMAC_SHA1_80 with tag 1. A key already printed to the leg
  * for the same suite and tag is kept, so a re-offer keeps SRTP up. */
 int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
 			 const struct ng_request *req, bool offer);
+/* The leg gets other than SDES output: an SDES or pending endpoint facing
+ * it becomes plain again (end-to-end SRTP passes through untouched). */
+void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg);
 /* Make m plain for leg. */
 void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
 			   const struct ng_request *req, bool offer);

@@ -16,8 +16,10 @@
  * the last valid request is the consent (RFC 7675) the stats report.
  * Wrong credentials get a 401, a missing USERNAME or integrity a 400,
  * unknown required attributes a 420 (all without integrity); a bad
- * fingerprint, or anything but a binding request, is dropped. STUN and
- * DTLS count on the RTP socket only: WebRTC muxes everything there.
+ * fingerprint, or anything but a binding request, is dropped. STUN is
+ * answered on both sockets (a peer without rtcp-mux checks component 2 on
+ * the RTCP one, which latches its own remote); DTLS counts on the RTP
+ * socket only.
  *
  * DTLS (RFC 5764). SET_SECURITY makes the dtls_conn; a server waits for
  * the ClientHello, a client starts after the first valid binding request
@@ -80,6 +82,8 @@ int secure_set(struct worker_endpoint *ep, const struct worker_security_settings
 	case MEDIA_SECURITY_SDES:
 		err = srtp_session_alloc(&sec->srtp, &m->sdes);
 		break;
+	case MEDIA_SECURITY_SDES_PENDING:
+		break; /* no session: secure_unprotect and secure_protect drop */
 	default:
 		err = EINVAL;
 	}
@@ -228,7 +232,7 @@ static void stun_received(struct relay_socket *s, const uint8_t *buf, size_t len
 	if (!stun_build_binding_success(out, msg.tid, from, &opts))
 		send_control(s, from, out);
 
-	if (sec->dtls && !sec->dtls_started) {
+	if (sec->dtls && !sec->dtls_started && s->component == RELAY_RTP) {
 		sec->dtls_started = true;
 		dtls_conn_start(sec->dtls); /* a server has nothing to start */
 		dtls_progress(ep);
@@ -238,12 +242,12 @@ static void stun_received(struct relay_socket *s, const uint8_t *buf, size_t len
 void secure_control_received(struct relay_socket *s, enum media_packet_kind kind,
 			     const uint8_t *buf, size_t len, const struct netaddr *from)
 {
-	if (s->component != RELAY_RTP)
-		s->endpoint->counters.ignored++;
-	else if (kind == MEDIA_PACKET_STUN)
+	if (kind == MEDIA_PACKET_STUN)
 		stun_received(s, buf, len, from);
-	else
+	else if (s->component == RELAY_RTP)
 		dtls_received(s, buf, len, from);
+	else
+		s->endpoint->counters.ignored++;
 }
 
 /* ------------------------------------------------------------ SRTP */

@@ -14,6 +14,13 @@
  * entries are added (one facing each side), and an entry facing a stream
  * peer carries a flow= parameter naming that peer's connection, so that
  * in-dialog requests reach a TCP/TLS client over the connection it opened.
+ *
+ * Media anchoring (anchor.h) is decided per fork: an initial INVITE is
+ * anchored when one of its branches needs it, an in-dialog request when
+ * its call is. An anchored fork forwards each branch its own SDP, rewritten
+ * for that branch's transport, and rewrites the SDP of the responses it
+ * sends upstream. Every initial INVITE, its answer, its failure and the
+ * BYE are reported to the call list (calls.h), which releases the media.
  */
 #include "router/proxy.h"
 
@@ -22,6 +29,8 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "registrar/location.h"
+#include "router/anchor.h"
+#include "router/calls.h"
 #include "sip/build.h"
 #include "sip/stack.h"
 
@@ -50,6 +59,9 @@ struct proxy_fork {
 	size_t count, pending;
 	bool final_sent;
 	bool timer_c_fired;
+	bool anchored;         /* SDP rewritten for the media relay */
+	uint16_t anchor_error; /* status for a branch whose SDP could not be */
+	const char *anchor_reason; /* and its reason phrase */
 	uint16_t best_status;
 	struct sip_msg *best;
 	struct proxy_branch branches[MAX_BRANCHES];
@@ -138,7 +150,7 @@ static bool is_our_credentials(struct server *srv, const struct sip_msg *req, co
 
 /* Build the forwarded request into out. Returns 0 or an errno. */
 static int build_forward(struct server *srv, const struct sip_msg *req, const struct next_hop *hop,
-			 const char *branch, size_t skip_routes, struct mbuf *out)
+			 const char *branch, size_t skip_routes, struct slice body, struct mbuf *out)
 {
 	struct netaddr local;
 	char host[NETADDR_STRLEN];
@@ -199,13 +211,13 @@ static int build_forward(struct server *srv, const struct sip_msg *req, const st
 		}
 		sip_build_header(out, h);
 	}
-	mbuf_printf(out, "Content-Length: %zu\r\n\r\n", req->body.len);
-	mbuf_append_slice(out, req->body);
+	mbuf_printf(out, "Content-Length: %zu\r\n\r\n", body.len);
+	mbuf_append_slice(out, body);
 	return mbuf_failed(out) ? ENOMEM : 0;
 }
 
-/* The response without our Via on top. */
-static void build_upstream_response(const struct sip_msg *resp, struct mbuf *out)
+/* The response without our Via on top, with body. */
+static void build_upstream_response(const struct sip_msg *resp, struct slice body, struct mbuf *out)
 {
 	mbuf_printf(out, "SIP/2.0 %u %.*s\r\n", resp->status, SLICE_FMT(resp->reason));
 	bool top_removed = false;
@@ -220,20 +232,64 @@ static void build_upstream_response(const struct sip_msg *resp, struct mbuf *out
 				mbuf_printf(out, "Via: %.*s\r\n", SLICE_FMT(rest));
 			continue;
 		}
-		sip_build_header(out, h);
+		if (h->id != SIP_HDR_CONTENT_LENGTH)
+			sip_build_header(out, h);
 	}
-	mbuf_append_str(out, "\r\n");
-	mbuf_append_slice(out, resp->body);
+	mbuf_printf(out, "Content-Length: %zu\r\n\r\n", body.len);
+	mbuf_append_slice(out, body);
+}
+
+static enum sip_transport_type hop_transport(const struct next_hop *hop)
+{
+	return hop->conn ? sip_conn_type(hop->conn) : hop->transport;
+}
+
+/* An SDP answer: ACK and PRACK bodies; responses to a request that had an
+ * offer. */
+static bool request_body_is_offer(const struct sip_msg *req)
+{
+	return req->method_id != SIP_METHOD_ACK && req->method_id != SIP_METHOD_PRACK;
+}
+
+/* msg's body, rewritten for the media relay when msg carries SDP and the
+ * call is anchored, into body (else *sdp is msg->body). */
+static int anchored_body(struct server *srv, const struct sip_msg *msg, bool offer,
+			 enum sip_transport_type to, const struct netaddr *to_addr,
+			 struct mbuf *body, struct slice *sdp, const char **reason)
+{
+	int err;
+
+	*sdp = msg->body;
+	if (!anchor_has_sdp(msg))
+		return 0;
+	if ((err = anchor_rewrite(srv->anchor, msg, offer, to, to_addr, body, reason))) {
+		log_notice("media for call %.*s: %s", SLICE_FMT(msg->call_id), *reason);
+		return err;
+	}
+	*sdp = mbuf_slice(body);
+	return 0;
 }
 
 static void send_upstream(struct proxy_fork *fork, const struct sip_msg *resp)
 {
-	struct mbuf out;
+	const struct sip_msg *req = fork->req;
+	struct mbuf out, body;
+	struct slice sdp = resp->body;
+	const char *reason;
+
 	mbuf_init(&out);
-	build_upstream_response(resp, &out);
+	mbuf_init(&body);
+	/* 18x and 2xx SDP (a failure's rare body goes as it is). One the relay
+	 * cannot take goes unchanged too: the dialog exists downstream, and
+	 * the UA that cannot use the SDP ends it with a BYE. */
+	if (fork->anchored && resp->status < 300)
+		anchored_body(fork->srv, resp, !anchor_has_sdp(req), req->src.transport,
+			      &req->src.remote, &body, &sdp, &reason);
+	build_upstream_response(resp, sdp, &out);
 	if (!mbuf_failed(&out))
 		sip_strans_send(fork->st, resp->status, mbuf_slice(&out));
 	mbuf_free(&out);
+	mbuf_free(&body);
 }
 
 /* ---------------------------------------------------------------- forks */
@@ -269,19 +325,28 @@ static bool better(uint16_t candidate, uint16_t best)
 	return candidate / 100 < best / 100;
 }
 
+static bool is_initial_invite(const struct sip_msg *req)
+{
+	return req->method_id == SIP_METHOD_INVITE && !slice_is_set(req->to.tag);
+}
+
 static void fork_finish_if_done(struct proxy_fork *fork)
 {
 	if (fork->pending > 0)
 		return;
 	if (!fork->final_sent) {
+		uint16_t status = fork->best_status ? fork->best_status : 408;
 		fork->final_sent = true;
-		if (fork->timer_c_fired && (fork->best_status == 487 || fork->best_status == 0))
+		if (fork->timer_c_fired && (fork->best_status == 487 || fork->best_status == 0)) {
+			status = 408;
 			sip_strans_reply(fork->st, 408, NULL, NULL, SLICE_NULL, SLICE_NULL);
-		else if (fork->best)
+		} else if (fork->best) {
 			send_upstream(fork, fork->best);
-		else
-			sip_strans_reply(fork->st, fork->best_status ? fork->best_status : 408, NULL, NULL,
-					 SLICE_NULL, SLICE_NULL);
+		} else {
+			sip_strans_reply(fork->st, status, NULL, NULL, SLICE_NULL, SLICE_NULL);
+		}
+		if (is_initial_invite(fork->req)) /* no dialog came of it */
+			calls_failed(fork->srv->calls, fork->req->call_id, status);
 	}
 	loop_timer_stop(fork->srv->loop, &fork->timer_c);
 	mem_deref(fork); /* the reference the branches kept alive */
@@ -320,6 +385,8 @@ static void branch_response(struct sip_ctrans *ct, struct sip_msg *resp, uint16_
 	}
 	mem_ref(fork);
 	if (status < 300) {
+		if (is_initial_invite(fork->req) && !fork->final_sent)
+			calls_answered(fork->srv->calls, resp);
 		send_upstream(fork, resp);
 		fork->final_sent = true;
 		branch_done(b);
@@ -356,17 +423,26 @@ static struct proxy_fork *fork_new(struct server *srv, struct sip_strans *st, st
 
 static bool fork_add_branch(struct proxy_fork *fork, const struct next_hop *hop, size_t skip_routes)
 {
-	struct mbuf out;
+	struct mbuf out, body;
+	struct slice sdp = fork->req->body;
 	char branch[64], token[17];
 	struct proxy_branch *b = &fork->branches[fork->count];
+	int err = 0;
 	sip_random_token(token, sizeof(token));
 	snprintf(branch, sizeof(branch), BRANCH_PREFIX "%s.%zu", token, fork->count);
 	mbuf_init(&out);
-	int err = build_forward(fork->srv, fork->req, hop, branch, skip_routes, &out);
+	mbuf_init(&body);
+	if (fork->anchored &&
+	    (err = anchored_body(fork->srv, fork->req, request_body_is_offer(fork->req),
+				 hop_transport(hop), &hop->addr, &body, &sdp, &fork->anchor_reason)))
+		fork->anchor_error = err == EBADMSG ? 488 : 503;
+	if (!err)
+		err = build_forward(fork->srv, fork->req, hop, branch, skip_routes, sdp, &out);
 	if (!err)
 		err = sip_ctrans_create(&b->ct, fork->srv->sip, mbuf_slice(&out), hop->transport,
 					&hop->addr, hop->conn, branch_response, b);
 	mbuf_free(&out);
+	mbuf_free(&body);
 	if (err) {
 		char where[NETADDR_STRLEN];
 		log_info("cannot forward %.*s to %s: %s", SLICE_FMT(fork->req->method),
@@ -382,8 +458,16 @@ static bool fork_add_branch(struct proxy_fork *fork, const struct next_hop *hop,
 static void fork_start(struct proxy_fork *fork)
 {
 	if (fork->count == 0) {
-		sip_strans_reply(fork->st, fork->best_status ? fork->best_status : 480, NULL, NULL,
-				 SLICE_NULL, SLICE_NULL);
+		if (fork->anchor_error)
+			sip_strans_reply(fork->st, fork->anchor_error, fork->anchor_reason, NULL,
+					 SLICE_NULL, SLICE_NULL);
+		else
+			sip_strans_reply(fork->st, fork->best_status ? fork->best_status : 480, NULL,
+					 NULL, SLICE_NULL, SLICE_NULL);
+		if (is_initial_invite(fork->req))
+			calls_failed(fork->srv->calls, fork->req->call_id,
+				     fork->anchor_error ? fork->anchor_error
+				     : fork->best_status ? fork->best_status : 480);
 		mem_deref(fork);
 		return;
 	}
@@ -402,9 +486,11 @@ void proxy_fork(struct server *srv, struct sip_strans *st, struct sip_msg *req,
 		sip_strans_reply(st, 500, "Out of memory", NULL, SLICE_NULL, SLICE_NULL);
 		return;
 	}
+	struct next_hop hops[MAX_BRANCHES];
+	size_t hop_count = 0;
 	LIST_FOREACH(&record->bindings, it) {
 		struct location_binding *b = LIST_ENTRY(it, struct location_binding, link);
-		if (fork->count == MAX_BRANCHES)
+		if (hop_count == MAX_BRANCHES)
 			break;
 		struct next_hop hop = {
 			.transport = b->transport,
@@ -422,9 +508,16 @@ void proxy_fork(struct server *srv, struct sip_strans *st, struct sip_msg *req,
 				continue;
 			hop.addr = direct.addr;
 		}
-		if (!fork_add_branch(fork, &hop, 0))
-			fork->best_status = 480;
+		hops[hop_count++] = hop;
 	}
+	for (size_t i = 0; i < hop_count; i++)
+		fork->anchored |= req->method_id == SIP_METHOD_INVITE &&
+				  anchor_wanted(srv->anchor, req, hop_transport(&hops[i]));
+	if (is_initial_invite(req))
+		calls_invite(srv->calls, req);
+	for (size_t i = 0; i < hop_count; i++)
+		if (!fork_add_branch(fork, &hops[i], 0))
+			fork->best_status = 480;
 	fork_start(fork);
 }
 
@@ -436,24 +529,40 @@ void proxy_forward(struct server *srv, struct sip_strans *st, struct sip_msg *re
 		sip_strans_reply(st, 500, "Out of memory", NULL, SLICE_NULL, SLICE_NULL);
 		return;
 	}
+	if (slice_is_set(req->to.tag))
+		fork->anchored = anchor_active(srv->anchor, req->call_id);
+	else
+		fork->anchored = req->method_id == SIP_METHOD_INVITE &&
+				 anchor_wanted(srv->anchor, req, hop_transport(hop));
+	if (is_initial_invite(req))
+		calls_invite(srv->calls, req);
 	if (!fork_add_branch(fork, hop, skip_routes))
 		fork->best_status = 503;
+	if (req->method_id == SIP_METHOD_BYE)
+		calls_bye(srv->calls, req);
 	fork_start(fork);
 }
 
 void proxy_forward_stateless(struct server *srv, struct sip_msg *req, const struct next_hop *hop,
 			     size_t skip_routes)
 {
-	struct mbuf out;
 	char branch[64];
 	/* same input branch -> same output branch (RFC 3261 16.11) */
 	snprintf(branch, sizeof(branch), BRANCH_PREFIX "s%08x%08x", slice_hash(req->via.branch),
 		 slice_hash(req->call_id) ^ req->cseq);
+	struct mbuf out, body;
+	struct slice sdp = req->body;
+	const char *reason;
 	mbuf_init(&out);
-	if (build_forward(srv, req, hop, branch, skip_routes, &out) == 0)
+	mbuf_init(&body);
+	/* an ACK's SDP answers a late offer */
+	if (anchor_active(srv->anchor, req->call_id))
+		anchored_body(srv, req, false, hop_transport(hop), &hop->addr, &body, &sdp, &reason);
+	if (build_forward(srv, req, hop, branch, skip_routes, sdp, &out) == 0)
 		sip_transport_send(sip_stack_transport(srv->sip), hop->transport, &hop->addr, hop->conn,
 				   mbuf_slice(&out));
 	mbuf_free(&out);
+	mbuf_free(&body);
 }
 
 /* ------------------------------------------------------ stray responses */
@@ -484,12 +593,19 @@ void proxy_stray_response(struct sip_stack *s, struct sip_msg *resp, void *arg)
 	if (netaddr_is_any(&hop.addr) || (netaddr_family(&hop.addr) == AF_INET &&
 					  hop.addr.u.in.sin_addr.s_addr == INADDR_BROADCAST))
 		return; /* never reflect to broadcast (RFC 4475 3.3.10) */
-	struct mbuf out;
+	struct mbuf out, body;
+	struct slice sdp = resp->body;
+	const char *reason;
 	mbuf_init(&out);
-	build_upstream_response(resp, &out);
+	mbuf_init(&body);
+	/* a retransmitted 2xx carries the answer it carried the first time */
+	if (anchor_active(srv->anchor, resp->call_id))
+		anchored_body(srv, resp, false, hop.transport, &hop.addr, &body, &sdp, &reason);
+	build_upstream_response(resp, sdp, &out);
 	struct sip_transport *tp = sip_stack_transport(srv->sip);
 	if (!mbuf_failed(&out))
 		sip_transport_send(tp, hop.transport, &hop.addr,
 				   sip_transport_find_conn(tp, hop.transport, &hop.addr), mbuf_slice(&out));
 	mbuf_free(&out);
+	mbuf_free(&body);
 }

@@ -10,6 +10,7 @@
 #include "sdp/sdp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* RFC 3551 6: payload types that need no a=rtpmap. */
@@ -40,6 +41,21 @@ static bool codec_is(const struct sdp_codec *c, const char *name, uint32_t clock
 			return slice_eq_cstr_case(slice_from_cstr(name), static_codecs[i].name) &&
 			       (clock_rate == 0 || static_codecs[i].clock_rate == clock_rate);
 	return false;
+}
+
+int sdp_codec_name(const struct sdp_codec *c, char *out, size_t size)
+{
+	int n = -1;
+
+	if (slice_is_set(c->encoding))
+		n = snprintf(out, size, "%.*s/%u", SLICE_FMT(c->encoding), (unsigned)c->clock_rate);
+	for (size_t i = 0; n < 0 && i < sizeof(static_codecs) / sizeof(static_codecs[0]); i++)
+		if (static_codecs[i].pt == c->pt)
+			n = snprintf(out, size, "%s/%u", static_codecs[i].name,
+				     (unsigned)static_codecs[i].clock_rate);
+	if (n < 0)
+		n = snprintf(out, size, "%u", (unsigned)c->pt);
+	return (size_t)n < size ? 0 : ENOSPC;
 }
 
 int sdp_media_find_codec(const struct sdp_media *m, const char *name, uint32_t clock_rate)

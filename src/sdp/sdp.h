@@ -304,6 +304,11 @@ void sdp_print(struct mbuf *out, const struct sdp_session *s);
 
 /* ------------------------------------------------------------ editing */
 
+/* "PCMU/8000", "opus/48000": the codec's name (from a=rtpmap, or RFC 3551's
+ * for a static payload type) and clock rate; the bare payload type number
+ * when neither is known. 0, or ENOSPC when size is too small (out holds a
+ * truncated name). */
+int sdp_codec_name(const struct sdp_codec *c, char *out, size_t size);
 /* Payload type of the first codec called name (ASCII case folded) at
  * clock_rate (0: any), or -1. Static payload types without a=rtpmap match
  * by their RFC 3551 names: PCMU/8000 finds 0, G722/8000 finds 9. */

@@ -247,6 +247,13 @@ bool ctrans_receive(struct sip_stack *s, struct sip_msg *resp)
 			notify(ct, resp, status);
 		}
 	} else if (ct->invite && status < 300) {
+		if (!ct->handler) {
+			/* its owner is done with it: a retransmitted 2xx (or a
+			 * forked one) goes to the stray handler, which a proxy
+			 * forwards upstream (RFC 6026) */
+			mem_deref(ct);
+			return false;
+		}
 		if (ct->state != CT_ACCEPTED) {
 			ct->state = CT_ACCEPTED;
 			loop_timer_stop(loop, &ct->retransmit_timer);

@@ -1,6 +1,6 @@
 /*
  * store.c - the SQLite store: connection setup, schema migrations, users as
- * HA1 hashes, realms, and group-committed binding writes.
+ * HA1 hashes, realms, and group-committed binding and CDR writes.
  *
  * Connection. WAL lets the daemon read (store_user_ha1 per REGISTER) while
  * rtcbridge-ctl writes, and turns a commit into one append to the -wal file.
@@ -27,7 +27,7 @@
  * store_close() rolls back a transaction begun and not committed: that is how
  * a caller abandons one.
  *
- * Binding writes are copied into a FIFO and applied in order by store_flush()
+ * Binding writes (and CDR rows) are copied into a FIFO and applied in order by store_flush()
  * in one transaction. The daemon flushes from its event loop, so a flush does
  * not wait for the lock: when the ctl holds it (an import takes seconds),
  * SQLITE_BUSY leaves the writes queued for the next flush. Other errors drop
@@ -73,6 +73,8 @@ enum stmt_id {
 	STMT_BINDING_DEL_AOR,
 	STMT_BINDINGS_PURGE,
 	STMT_BINDINGS_LIST,
+	STMT_CDR_INSERT,
+	STMT_CDRS_LIST,
 	STMT_COUNT
 };
 
@@ -100,6 +102,17 @@ static const char *const sql[STMT_COUNT] = {
 	[STMT_BINDINGS_LIST] = "SELECT aor, contact, call_id, cseq, expires_at, q, transport, "
 			       "source, local, instance, reg_id, path, user_agent FROM bindings "
 			       "WHERE expires_at > ?1 ORDER BY aor, contact",
+	[STMT_CDR_INSERT] = "INSERT INTO cdrs(call_id, caller, callee, start_ms, answer_ms, end_ms, "
+			    "disposition, status, ended_by, anchored, codec, caller_packets_in, "
+			    "caller_packets_out, caller_lost, caller_jitter_ms, caller_mos, "
+			    "callee_packets_in, callee_packets_out, callee_lost, callee_jitter_ms, "
+			    "callee_mos) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	[STMT_CDRS_LIST] = "SELECT id, call_id, caller, callee, start_ms, answer_ms, end_ms, "
+			   "disposition, status, ended_by, anchored, codec, caller_packets_in, "
+			   "caller_packets_out, caller_lost, caller_jitter_ms, caller_mos, "
+			   "callee_packets_in, callee_packets_out, callee_lost, callee_jitter_ms, "
+			   "callee_mos FROM cdrs ORDER BY id DESC LIMIT ?1",
 };
 
 /* Column of STMT_USER_HA1 holding each algorithm's hash. */
@@ -118,17 +131,32 @@ static const char *const migrations[] = {
 	" path TEXT NOT NULL, user_agent TEXT NOT NULL,"
 	" PRIMARY KEY(aor, contact)) WITHOUT ROWID;"
 	"CREATE INDEX bindings_expires_at ON bindings(expires_at);",
+	/* 1 -> 2: call detail records; a leg's columns are what the relay
+	 * endpoint facing that party counted (packets in: from the party). */
+	"CREATE TABLE cdrs(id INTEGER PRIMARY KEY, call_id TEXT NOT NULL,"
+	" caller TEXT NOT NULL, callee TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+	" answer_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, disposition TEXT NOT NULL,"
+	" status INTEGER NOT NULL, ended_by TEXT NOT NULL, anchored INTEGER NOT NULL,"
+	" codec TEXT NOT NULL,"
+	" caller_packets_in INTEGER NOT NULL, caller_packets_out INTEGER NOT NULL,"
+	" caller_lost INTEGER NOT NULL, caller_jitter_ms REAL NOT NULL, caller_mos REAL NOT NULL,"
+	" callee_packets_in INTEGER NOT NULL, callee_packets_out INTEGER NOT NULL,"
+	" callee_lost INTEGER NOT NULL, callee_jitter_ms REAL NOT NULL, callee_mos REAL NOT NULL);"
+	"CREATE INDEX cdrs_start ON cdrs(start_ms);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-enum write_kind { WRITE_PUT, WRITE_DEL, WRITE_DEL_AOR };
+enum write_kind { WRITE_PUT, WRITE_DEL, WRITE_DEL_AOR, WRITE_CDR };
 
-/* One queued binding write; the strings of `b` point into `text`. */
+/* One queued write; the strings of `b` or `cdr` point into `text`. */
 struct store_write {
 	struct store_write *next;
 	enum write_kind kind;
-	struct store_binding b;
+	union {
+		struct store_binding b;   /* WRITE_PUT, WRITE_DEL, WRITE_DEL_AOR */
+		struct store_cdr cdr;     /* WRITE_CDR */
+	};
 	char text[];
 };
 
@@ -418,7 +446,7 @@ void store_close(struct store *s)
 		s->in_txn = false;
 	}
 	if (s->queue && queue_commit(s, STORE_BUSY_MS) != 0)
-		log_error("store: %zu binding writes lost at close", s->queued);
+		log_error("store: %zu queued writes lost at close", s->queued);
 	queue_clear(s);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
@@ -589,26 +617,26 @@ static const char *nonnull(const char *text)
 	return text ? text : "";
 }
 
-/* Copies b and its strings into one allocation (the caller's are transient). */
-static struct store_write *write_alloc(enum write_kind kind, const struct store_binding *b)
+/* A write with room for count strings, src[i] copied to *dst[i] (dst
+ * points into the returned write's b or cdr, which the caller fills). */
+static struct store_write *write_alloc(enum write_kind kind, const char *const *src,
+				       size_t count)
 {
-	/* src[i] is copied to *dst[i]: keep the two lists in the same order. */
-	const char *const src[] = { b->aor, b->contact, b->call_id, b->transport, b->source,
-				    b->local, b->instance, b->path, b->user_agent };
-	const size_t count = sizeof(src) / sizeof(src[0]);
 	size_t size = 0;
 
 	for (size_t i = 0; i < count; i++)
 		size += strlen(nonnull(src[i])) + 1;
 	struct store_write *w = malloc(sizeof(*w) + size);
-	if (!w)
-		return NULL;
-	w->next = NULL;
-	w->kind = kind;
-	w->b = *b;
-	const char **const dst[] = { &w->b.aor, &w->b.contact, &w->b.call_id, &w->b.transport,
-				     &w->b.source, &w->b.local, &w->b.instance, &w->b.path,
-				     &w->b.user_agent };
+	if (w) {
+		w->next = NULL;
+		w->kind = kind;
+	}
+	return w;
+}
+
+static void write_strings(struct store_write *w, const char *const *src, const char **const *dst,
+			  size_t count)
+{
 	char *cursor = w->text;
 	for (size_t i = 0; i < count; i++) {
 		size_t len = strlen(nonnull(src[i])) + 1;
@@ -616,18 +644,77 @@ static struct store_write *write_alloc(enum write_kind kind, const struct store_
 		*dst[i] = cursor;
 		cursor += len;
 	}
-	return w;
 }
 
-static int queue_add(struct store *s, enum write_kind kind, const struct store_binding *b)
+static void queue_append(struct store *s, struct store_write *w)
 {
-	struct store_write *w = write_alloc(kind, b);
-	if (!w)
-		return ENOMEM;
 	*s->queue_tail = w;
 	s->queue_tail = &w->next;
 	s->queued++;
+}
+
+/* Copies b and its strings into one write (the caller's are transient). */
+static int queue_add(struct store *s, enum write_kind kind, const struct store_binding *b)
+{
+	/* src[i] is copied to *dst[i]: keep the two lists in the same order. */
+	const char *const src[] = { b->aor, b->contact, b->call_id, b->transport, b->source,
+				    b->local, b->instance, b->path, b->user_agent };
+	const size_t count = sizeof(src) / sizeof(src[0]);
+	struct store_write *w = write_alloc(kind, src, count);
+	if (!w)
+		return ENOMEM;
+	w->b = *b;
+	const char **const dst[] = { &w->b.aor, &w->b.contact, &w->b.call_id, &w->b.transport,
+				     &w->b.source, &w->b.local, &w->b.instance, &w->b.path,
+				     &w->b.user_agent };
+	write_strings(w, src, dst, count);
+	queue_append(s, w);
 	return 0;
+}
+
+int store_cdr_put(struct store *s, const struct store_cdr *cdr)
+{
+	const char *const src[] = { cdr->call_id, cdr->caller,   cdr->callee,
+				    cdr->disposition, cdr->ended_by, cdr->codec };
+	const size_t count = sizeof(src) / sizeof(src[0]);
+	struct store_write *w = write_alloc(WRITE_CDR, src, count);
+	if (!w)
+		return ENOMEM;
+	w->cdr = *cdr;
+	const char **const dst[] = { &w->cdr.call_id,     &w->cdr.caller,   &w->cdr.callee,
+				     &w->cdr.disposition, &w->cdr.ended_by, &w->cdr.codec };
+	write_strings(w, src, dst, count);
+	queue_append(s, w);
+	return 0;
+}
+
+static void bind_leg(sqlite3_stmt *st, int first, const struct store_cdr_leg *leg)
+{
+	sqlite3_bind_int64(st, first, leg->packets_received);
+	sqlite3_bind_int64(st, first + 1, leg->packets_sent);
+	sqlite3_bind_int64(st, first + 2, leg->lost);
+	sqlite3_bind_double(st, first + 3, leg->jitter_ms);
+	sqlite3_bind_double(st, first + 4, leg->mos);
+}
+
+static int cdr_insert(struct store *s, const struct store_cdr *c)
+{
+	sqlite3_stmt *st = s->stmt[STMT_CDR_INSERT];
+
+	bind_text(st, 1, c->call_id);
+	bind_text(st, 2, c->caller);
+	bind_text(st, 3, c->callee);
+	sqlite3_bind_int64(st, 4, c->start_ms);
+	sqlite3_bind_int64(st, 5, c->answer_ms);
+	sqlite3_bind_int64(st, 6, c->end_ms);
+	bind_text(st, 7, c->disposition);
+	sqlite3_bind_int(st, 8, c->status);
+	bind_text(st, 9, c->ended_by);
+	sqlite3_bind_int(st, 10, c->anchored);
+	bind_text(st, 11, c->codec);
+	bind_leg(st, 12, &c->caller_leg);
+	bind_leg(st, 17, &c->callee_leg);
+	return run(s, STMT_CDR_INSERT);
 }
 
 int store_binding_put(struct store *s, const struct store_binding *b)
@@ -675,6 +762,8 @@ static int write_apply(struct store *s, const struct store_write *w)
 	case WRITE_DEL_AOR:
 		bind_text(s->stmt[STMT_BINDING_DEL_AOR], 1, b->aor);
 		return run(s, STMT_BINDING_DEL_AOR);
+	case WRITE_CDR:
+		return cdr_insert(s, &w->cdr);
 	}
 	return EINVAL;
 }
@@ -695,16 +784,16 @@ static int queue_commit(struct store *s, int busy_ms)
 	}
 	if (err == EBUSY) {
 		if (s->busy_flushes++ == 0)
-			log_warn("store: database locked by another process; %zu binding "
+			log_warn("store: database locked by another process; %zu "
 				 "writes stay queued", s->queued);
 		return EBUSY;
 	}
 	if (s->busy_flushes && !err)
-		log_notice("store: %zu queued binding writes committed after %u busy flushes",
+		log_notice("store: %zu queued writes committed after %u busy flushes",
 			   s->queued, s->busy_flushes);
 	s->busy_flushes = 0;
 	if (err)
-		log_error("store: %zu binding writes dropped: %s", s->queued, strerror(err));
+		log_error("store: %zu queued writes dropped: %s", s->queued, strerror(err));
 	queue_clear(s);
 	return err;
 }
@@ -756,4 +845,51 @@ int store_bindings_load(struct store *s, int64_t now,
 		return err;
 	sqlite3_bind_int64(s->stmt[STMT_BINDINGS_LIST], 1, now);
 	return rows_each(s, STMT_BINDINGS_LIST, row_binding, &c);
+}
+
+struct cdr_cb {
+	void (*cb)(const struct store_cdr *cdr, void *arg);
+	void *arg;
+};
+
+static void column_leg(sqlite3_stmt *st, int first, struct store_cdr_leg *leg)
+{
+	leg->packets_received = sqlite3_column_int64(st, first);
+	leg->packets_sent = sqlite3_column_int64(st, first + 1);
+	leg->lost = sqlite3_column_int64(st, first + 2);
+	leg->jitter_ms = sqlite3_column_double(st, first + 3);
+	leg->mos = sqlite3_column_double(st, first + 4);
+}
+
+static void row_cdr(sqlite3_stmt *st, void *ctx)
+{
+	struct cdr_cb *c = ctx;
+	struct store_cdr cdr = {
+		.id = sqlite3_column_int64(st, 0),
+		.call_id = column_text(st, 1),
+		.caller = column_text(st, 2),
+		.callee = column_text(st, 3),
+		.start_ms = sqlite3_column_int64(st, 4),
+		.answer_ms = sqlite3_column_int64(st, 5),
+		.end_ms = sqlite3_column_int64(st, 6),
+		.disposition = column_text(st, 7),
+		.status = sqlite3_column_int(st, 8),
+		.ended_by = column_text(st, 9),
+		.anchored = sqlite3_column_int(st, 10) != 0,
+		.codec = column_text(st, 11),
+	};
+	column_leg(st, 12, &cdr.caller_leg);
+	column_leg(st, 17, &cdr.callee_leg);
+	c->cb(&cdr, c->arg);
+}
+
+int store_cdrs_each(struct store *s, unsigned limit,
+		    void (*cb)(const struct store_cdr *cdr, void *arg), void *arg)
+{
+	struct cdr_cb c = { cb, arg };
+	int err = queue_commit(s, STORE_BUSY_MS);
+	if (err)
+		return err;
+	sqlite3_bind_int64(s->stmt[STMT_CDRS_LIST], 1, limit);
+	return rows_each(s, STMT_CDRS_LIST, row_cdr, &c);
 }

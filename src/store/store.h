@@ -1,6 +1,6 @@
 /*
  * store.h - persistent state in SQLite: users (as HA1 hashes), the realms
- * they were hashed for, and registrar bindings.
+ * they were hashed for, registrar bindings and call detail records.
  *
  * One store object per thread (SQLite connections are not shared). The
  * daemon and rtcbridge-ctl open the same database file in the state
@@ -73,5 +73,31 @@ int store_flush(struct store *s);
 /* Purge bindings expired at `now`, then call cb for each remaining one. */
 int store_bindings_load(struct store *s, int64_t now,
 			void (*cb)(const struct store_binding *b, void *arg), void *arg);
+
+/* ---- call detail records ---- */
+/* What one leg's relay endpoint counted (all 0 for calls not anchored). */
+struct store_cdr_leg {
+	int64_t packets_received, packets_sent, lost;
+	double jitter_ms, mos;
+};
+
+struct store_cdr {
+	int64_t id;                /* set when read back */
+	const char *call_id;
+	const char *caller, *callee; /* From and To URIs */
+	int64_t start_ms, answer_ms, end_ms; /* Unix ms; answer_ms 0: not answered */
+	const char *disposition;   /* "answered", "busy", "no answer", "cancelled", ... */
+	int status;                /* final status of the INVITE */
+	const char *ended_by;      /* "caller", "callee", "no media", "shutdown", "" */
+	bool anchored;             /* media went through the relay */
+	const char *codec;         /* "PCMU/8000"; "" when not known */
+	struct store_cdr_leg caller_leg, callee_leg;
+};
+
+/* Queue a CDR row; it is committed with the binding writes (store_flush). */
+int store_cdr_put(struct store *s, const struct store_cdr *cdr);
+/* The newest `limit` CDRs, newest first; strings valid during cb only. */
+int store_cdrs_each(struct store *s, unsigned limit,
+		    void (*cb)(const struct store_cdr *cdr, void *arg), void *arg);
 
 #endif

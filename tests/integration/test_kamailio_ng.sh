@@ -560,8 +560,8 @@ ng_logged() {
 	local cid what missing=0
 	for cid in $CALL_IDS; do
 		for what in "offer from" "answer from" "deleted"; do
-			if ! grep -qF "ng: call $cid: $what" "$RTCB_LOG"; then
-				log "rtcbridge did not log 'ng: call $cid: $what'"
+			if ! grep -qF "media: call $cid: $what" "$RTCB_LOG"; then
+				log "rtcbridge did not log 'media: call $cid: $what'"
 				missing=1
 			fi
 		done

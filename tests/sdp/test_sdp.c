@@ -1578,6 +1578,26 @@ static void test_truncations(void **state)
 	}
 }
 
+/* Codec names for CDRs: from a=rtpmap, from RFC 3551 for static types,
+ * the number otherwise; a short buffer says so. */
+static void test_codec_name(void **state)
+{
+	const struct sdp_codec opus = { .pt = 111, .encoding = SLICE_LIT("opus"),
+					.clock_rate = 48000, .channels = 2 };
+	const struct sdp_codec pcma = { .pt = 8 }, unknown = { .pt = 99 };
+	char name[40];
+	(void)state;
+
+	assert_int_equal(sdp_codec_name(&opus, name, sizeof(name)), 0);
+	assert_string_equal(name, "opus/48000");
+	assert_int_equal(sdp_codec_name(&pcma, name, sizeof(name)), 0);
+	assert_string_equal(name, "PCMA/8000");
+	assert_int_equal(sdp_codec_name(&unknown, name, sizeof(name)), 0);
+	assert_string_equal(name, "99");
+	assert_int_equal(sdp_codec_name(&opus, name, 6), ENOSPC);
+	assert_string_equal(name, "opus/");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -1588,6 +1608,7 @@ int main(void)
 		T(test_move_buffer),     T(test_gateway_rewrite), T(test_clear_helpers),
 		T(test_directions),      T(test_hold),           T(test_tolerated),
 		T(test_errors),          T(test_limits),         T(test_truncations),
+		T(test_codec_name),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -522,6 +522,82 @@ static void test_open_creates_private_dir(void **state)
 	assert_int_equal(store_open(&s, ""), EINVAL);
 }
 
+struct cdrs_read {
+	size_t count;
+	int64_t ids[4];
+	char call_id[4][32], codec[4][32], ended_by[4][16];
+	struct store_cdr cdr[4];
+};
+
+static void collect_cdr(const struct store_cdr *cdr, void *arg)
+{
+	struct cdrs_read *r = arg;
+	if (r->count == 4)
+		return;
+	r->cdr[r->count] = *cdr;
+	snprintf(r->call_id[r->count], sizeof(r->call_id[0]), "%s", cdr->call_id);
+	snprintf(r->codec[r->count], sizeof(r->codec[0]), "%s", cdr->codec);
+	snprintf(r->ended_by[r->count], sizeof(r->ended_by[0]), "%s", cdr->ended_by);
+	r->count++;
+}
+
+/* CDRs are queued with the binding writes, survive a reopen and come back
+ * newest first, limited, with every field; the caller's strings are
+ * copied at once. */
+static void test_cdr_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct cdrs_read r = { .count = 0 };
+	char call_id[32];
+
+	strcpy(call_id, "cdr-1");
+	struct store_cdr first = {
+		.call_id = call_id, .caller = "sip:1001@example.com", .callee = "sip:1002@example.com",
+		.start_ms = 1700000000000, .answer_ms = 1700000003000, .end_ms = 1700000063000,
+		.disposition = "answered", .status = 200, .ended_by = "callee", .anchored = true,
+		.codec = "PCMU/8000",
+		.caller_leg = { .packets_received = 3000, .packets_sent = 2999, .lost = 1,
+				.jitter_ms = 1.5, .mos = 4.4 },
+		.callee_leg = { .packets_received = 2999, .packets_sent = 3000, .lost = 0,
+				.jitter_ms = 0.5, .mos = 4.3 },
+	};
+	struct store_cdr second = {
+		.call_id = "cdr-2", .caller = "sip:1002@example.com", .callee = "sip:1001@example.com",
+		.start_ms = 1700000100000, .end_ms = 1700000105000, .disposition = "busy",
+		.status = 486, .ended_by = "", .codec = "",
+	};
+	assert_int_equal(store_cdr_put(f->store, &first), 0);
+	memset(call_id, 'x', sizeof(call_id) - 1);
+	assert_int_equal(store_cdr_put(f->store, &second), 0);
+	assert_int_equal(store_flush(f->store), 0);
+
+	reopen(f);
+	assert_int_equal(store_cdrs_each(f->store, 10, collect_cdr, &r), 0);
+	assert_int_equal(r.count, 2);
+	assert_string_equal(r.call_id[0], "cdr-2"); /* newest first */
+	assert_int_equal(r.cdr[0].status, 486);
+	assert_int_equal(r.cdr[0].answer_ms, 0);
+	assert_false(r.cdr[0].anchored);
+	assert_string_equal(r.call_id[1], "cdr-1");
+	assert_string_equal(r.codec[1], "PCMU/8000");
+	assert_string_equal(r.ended_by[1], "callee");
+	assert_true(r.cdr[1].anchored);
+	assert_int_equal(r.cdr[1].start_ms, 1700000000000);
+	assert_int_equal(r.cdr[1].answer_ms, 1700000003000);
+	assert_int_equal(r.cdr[1].end_ms, 1700000063000);
+	assert_int_equal(r.cdr[1].caller_leg.packets_received, 3000);
+	assert_int_equal(r.cdr[1].caller_leg.lost, 1);
+	assert_true(r.cdr[1].caller_leg.mos > 4.39 && r.cdr[1].caller_leg.mos < 4.41);
+	assert_int_equal(r.cdr[1].callee_leg.packets_sent, 3000);
+	assert_true(r.cdr[1].callee_leg.jitter_ms > 0.49 && r.cdr[1].callee_leg.jitter_ms < 0.51);
+	assert_true(r.cdr[1].id < r.cdr[0].id);
+
+	r.count = 0;
+	assert_int_equal(store_cdrs_each(f->store, 1, collect_cdr, &r), 0);
+	assert_int_equal(r.count, 1);
+	assert_string_equal(r.call_id[0], "cdr-2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_user_seen_by_other_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_realms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binding_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cdr_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binding_replace_and_null_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binding_expired_purged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binding_del, setup, teardown),

@@ -1,0 +1,1224 @@
+#!/usr/bin/env python3
+"""test_anchor.py BUILD_DIR - media anchoring of the calls rtcbridge's own
+proxy forwards (src/router/anchor.h), checked at the SIP level with stdlib
+clients: a "browser" registered over WebSocket and "phones" registered over
+UDP, all with digest auth. Relay ports 25900-25999 (no other test uses them).
+
+anchor = auto:
+  1. browser -> phone with a WebRTC offer (UDP/TLS/RTP/SAVPF, ICE, DTLS
+     fingerprint, setup:actpass, rtcp-mux, a candidate): the phone gets
+     RTP/AVP on a relay port at 127.0.0.1, no ICE/DTLS/crypto lines, no
+     rtcp-mux and an a=rtcp naming the relay; its plain 200 reaches the
+     browser as WebRTC (ice-lite, our ufrag/pwd, one host candidate on the
+     relay port, sha-256 fingerprint, setup:passive, rtcp-mux); every
+     Content-Length matches its body; the ACK reaches the phone. While it
+     is up `rtcbridge-ctl calls` lists it alone: Call-ID, browser -> phone
+     URIs, answered, media relayed, codec opus/48000. After the BYE (4):
+     "0 calls", and `cdrs 5` has its CDR: answered (200), ended by callee,
+     media relayed.
+  2. phone -> browser: the browser gets a WebRTC offer (setup:actpass),
+     answers WebRTC (setup:active), the phone gets a plain answer.
+  3. in call 1, a re-INVITE from the phone puts the call on hold (sendonly):
+     the browser gets it WebRTC on the same relay port with the same ICE
+     credentials, still sendonly (directions pass through, ports stay),
+     answers recvonly and the phone gets a plain recvonly answer on its
+     first relay port; the resume (sendrecv) likewise.
+  4. BYE from the phone (call 1) and from the browser (call 2) release the
+     media ("media: call <Call-ID>: deleted" in the log); so does a CANCELled
+     INVITE (browser cancels while the phone rings), by the time of the 487.
+     That call is in `calls` as ringing with media relayed while it rings,
+     gone after; its CDR says cancelled (487), no talk time, media relayed.
+  5. late offer: phone -> browser INVITE without SDP reaches the browser
+     without a body; the browser's WebRTC offer in its 200 reaches the phone
+     plain; the phone's ACK with a plain answer reaches the browser as a
+     WebRTC answer (setup:passive).
+  7a. phone -> phone: SDP unchanged both ways (direct media); `calls` lists
+     it answered with media direct; after the caller's BYE "0 calls" and a
+     CDR answered (200), ended by caller, media direct.
+  8. a malformed SDP in an anchored INVITE (either direction) gets
+     "488 Failed to parse SDP", the callee never sees it, `calls` does not
+     keep it, the daemon stays up.
+  9. phone -> phone refused busy (486 from the callee) and CANCELled while
+     ringing: `calls` lists each as ringing (media direct) until the final
+     response, then "0 calls"; CDRs busy (486) and cancelled (487), not
+     answered, media direct.
+anchor = always (second daemon):
+  7b. phone -> phone: both SDPs point at relay ports, and plain RTP flows
+     through the relay both ways with payloads unchanged; a hold re-INVITE
+     from A (sendonly) keeps the relay ports, RTP A -> B still flows and
+     nothing is forwarded to A; after the resume both ways flow again.
+  10. in 7b, B sends its 200 again before the ACK: the proxy forwards the
+     retransmission to A (RFC 6026) with the SDP rewritten as the first
+     time (same relay port, same body).
+  11. in 7b, after 10 packets each way `calls` lists exactly that call:
+     Call-ID, phone -> phone2 URIs, answered, media relayed, codec
+     PCMU/8000, a caller leg on A's relay port with A's address and a
+     callee leg on B's, packets in = what that phone sent and out = what
+     reached it through the relay; after the hold/resume packets the
+     counts have grown to the new totals.
+  12. after B's BYE: "0 calls"; `cdrs 5` has the call once: answered (200),
+     talked, ended by callee, media relayed PCMU/8000, caller in / callee
+     in = the packets A / B sent.
+  9. as in auto mode, but media relayed in `calls` and in the CDRs.
+anchor = never (third daemon):
+  6. browser -> phone: the INVITE's SDP reaches the phone byte-identical.
+After each daemon's stop `rtcbridge-ctl calls` exits non-zero naming
+control.sock. All on loopback, every wait bounded (`calls` and `cdrs` are
+polled for at most 1.5 s and 2 s: the relay counts and the store commits
+on their own schedule).
+"""
+import os
+import re
+import socket
+import struct
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import siplib  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+HOST = "127.0.0.1"
+PORT_MIN, PORT_MAX = 25900, 25999
+NAME = "test_anchor"
+
+BROWSER_UFRAG = "brws"
+BROWSER_PWD = "browserpasswordbrowserpw"
+BROWSER_FP = ":".join("%02X" % i for i in range(32))
+
+
+def extra(mode):
+    return """
+[media]
+anchor = %s
+port_min = %d
+port_max = %d
+bind_address = %s
+workers = 1
+""" % (mode, PORT_MIN, PORT_MAX, HOST)
+
+
+# ---- SDP -------------------------------------------------------------------
+
+def browser_sdp(port, setup, direction="sendrecv"):
+    """What a browser offers or answers (as in test_ng_webrtc.py)."""
+    return ("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+            "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
+            "m=audio %d UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 %s\r\n"
+            "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+            "a=candidate:1 1 udp 2122260223 %s %d typ host generation 0\r\n"
+            "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
+            "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:0\r\na=%s\r\n"
+            "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
+            % (port, HOST, HOST, port, BROWSER_UFRAG, BROWSER_PWD, BROWSER_FP, setup, direction))
+
+
+def phone_sdp(port, sess, codecs="111 0", direction="sendrecv", version=1):
+    rtpmap = {"111": "a=rtpmap:111 opus/48000/2\r\n", "0": "a=rtpmap:0 PCMU/8000\r\n",
+              "8": "a=rtpmap:8 PCMA/8000\r\n",
+              "101": "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"}
+    return ("v=0\r\no=- %d %d IN IP4 %s\r\ns=phone\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d RTP/AVP %s\r\n%sa=ptime:20\r\na=%s\r\n"
+            % (sess, version, HOST, HOST, port, codecs,
+               "".join(rtpmap[c] for c in codecs.split()), direction))
+
+
+def text(msg):
+    return msg.body.decode("utf-8", "replace") if msg is not None else ""
+
+
+def attr(sdp, name):
+    m = re.search(r"^a=%s:(.*?)\s*$" % re.escape(name), sdp, re.M)
+    return m.group(1) if m else None
+
+
+def audio_port(sdp):
+    m = re.search(r"^m=audio (\d+) ", sdp, re.M)
+    return int(m.group(1)) if m else None
+
+
+def c_addrs(sdp):
+    return re.findall(r"^c=IN IP4 (\S+)\s*$", sdp, re.M)
+
+
+def direction(sdp):
+    found = re.findall(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", sdp, re.M)
+    return found[-1] if found else "sendrecv"
+
+
+def in_range(port):
+    return port is not None and PORT_MIN <= port <= PORT_MAX
+
+
+def check_length(checks, what, msg):
+    cl = msg.get("content-length") if msg is not None else None
+    checks.check(what + ": Content-Length matches the body",
+                 msg is not None and cl is not None and int(cl) == len(msg.body),
+                 "Content-Length %r, body %d bytes" % (cl, len(msg.body) if msg else -1))
+
+
+def check_plain(checks, what, msg, rtcp_line=False):
+    """The SDP a phone must get: RTP/AVP on a relay port at 127.0.0.1."""
+    sdp = text(msg)
+    port = audio_port(sdp)
+    checks.check(what + ": Content-Type application/sdp",
+                 msg is not None and (msg.get("content-type") or "").startswith("application/sdp"),
+                 str(msg.get("content-type") if msg else None))
+    checks.check(what + ": m=audio RTP/AVP on a relay port",
+                 in_range(port) and re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", sdp, re.M) is not None,
+                 sdp)
+    addrs = c_addrs(sdp)
+    checks.check(what + ": every c= is 127.0.0.1", addrs and all(a == HOST for a in addrs), sdp)
+    checks.check(what + ": no ICE, DTLS or crypto lines", not re.search(
+        r"^a=(ice-|candidate|end-of-candidates|fingerprint|setup|crypto|tls-id)", sdp, re.M), sdp)
+    checks.check(what + ": codecs kept", "a=rtpmap:111 opus/48000/2" in sdp, sdp)
+    if rtcp_line:
+        checks.check(what + ": no a=rtcp-mux (demuxed for the phone)",
+                     re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is None, sdp)
+        rtcp = attr(sdp, "rtcp") or ""
+        m = re.fullmatch(r"(\d+)(?: IN IP4 (\S+))?", rtcp)
+        checks.check(what + ": a=rtcp names a relay port at 127.0.0.1",
+                     m is not None and in_range(int(m.group(1))) and int(m.group(1)) != port
+                     and m.group(2) in (None, HOST), "a=rtcp:%s" % rtcp)
+    check_length(checks, what, msg)
+    return port
+
+
+def check_webrtc(checks, what, msg, setup):
+    """The SDP a browser must get; (ufrag, pwd, fingerprint, port)."""
+    sdp = text(msg)
+    port = audio_port(sdp)
+    checks.check(what + ": m=audio UDP/TLS/RTP/SAVPF on a relay port",
+                 in_range(port) and re.search(r"^m=audio \d+ UDP/TLS/RTP/SAVPF 111 0\s*$", sdp, re.M)
+                 is not None, sdp)
+    checks.check(what + ": a=ice-lite", re.search(r"^a=ice-lite\s*$", sdp, re.M) is not None, sdp)
+    ufrag, pwd = attr(sdp, "ice-ufrag"), attr(sdp, "ice-pwd")
+    checks.check(what + ": our ice-ufrag and ice-pwd (once each)",
+                 ufrag and pwd and ufrag != BROWSER_UFRAG and pwd != BROWSER_PWD and len(pwd) >= 22
+                 and len(re.findall(r"^a=ice-ufrag:", sdp, re.M)) == 1,
+                 "%r %r" % (ufrag, pwd))
+    cands = re.findall(r"^a=candidate:(.*?)\s*$", sdp, re.M)
+    checks.check(what + ": one host candidate on the relay port",
+                 cands == ["1 1 udp 2130706431 %s %d typ host" % (HOST, port)], repr(cands))
+    fp = attr(sdp, "fingerprint") or ""
+    checks.check(what + ": fingerprint sha-256 (ours)",
+                 re.fullmatch(r"sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}", fp) is not None
+                 and not fp.endswith(BROWSER_FP) and len(re.findall(r"^a=fingerprint:", sdp, re.M)) == 1,
+                 fp)
+    checks.check(what + ": a=setup:" + setup, attr(sdp, "setup") == setup
+                 and len(re.findall(r"^a=setup:", sdp, re.M)) == 1, sdp)
+    checks.check(what + ": a=rtcp-mux", re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is not None, sdp)
+    checks.check(what + ": no a=crypto", "a=crypto" not in sdp, sdp)
+    check_length(checks, what, msg)
+    return ufrag, pwd, fp, port
+
+
+# ---- user agents -------------------------------------------------------------
+
+def uri_of(value):
+    """The URI inside a name-addr (or the addr-spec itself)."""
+    m = re.search(r"<([^>]*)>", value or "")
+    return m.group(1) if m else (value or "").split(";")[0].strip()
+
+
+def tag_of(value):
+    m = re.search(r";\s*tag=([^;>\s]+)", value or "")
+    return m.group(1) if m else None
+
+
+def record_routes(msg):
+    out = []
+    for v in msg.get_all("record-route"):
+        out += [e.strip() for e in re.findall(r"<[^>]*>[^,]*", v)]
+    return out
+
+
+class UA:
+    """A user agent on one connection: a browser over WS or a phone over UDP.
+    Messages that arrive are queued; expect() takes the first that matches."""
+
+    def __init__(self, kind, user, password):
+        self.kind = kind
+        self.user = user
+        self.password = password
+        if kind == "browser":
+            self.conn = siplib.Connection("ws", HOST, siplib.HTTP_PORT)
+            if not self.conn.handshake or not self.conn.handshake.startswith("HTTP/1.1 101"):
+                raise AssertionError("WebSocket upgrade refused: %r" % self.conn.handshake)
+            self.contact_uri = "sip:%s@%s;transport=ws" % (siplib.token(8), self.conn.invalid_host)
+            self.contact = "<%s>;+sip.instance=\"<urn:uuid:%s-%s>\";reg-id=1" % (
+                self.contact_uri, siplib.token(8), siplib.token(12))
+        else:
+            self.conn = siplib.Connection("udp", HOST, siplib.SIP_PORT)
+            self.contact_uri = "sip:%s@%s:%d" % (user, HOST, self.conn.local_port)
+            self.contact = "<%s>" % self.contact_uri
+        self.aor = "sip:%s@%s" % (user, HOST)
+        self.queue = []
+        self.cseq = 100
+
+    def send(self, data):
+        self.conn.send(data)
+
+    def expect(self, pred, timeout=3.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, m in enumerate(self.queue):
+                if pred(m):
+                    return self.queue.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.queue.extend(self.conn.receive(min(0.1, left)))
+
+    def drain(self, wait=0.05):
+        self.queue.extend(self.conn.receive(wait))
+        self.queue = []
+
+    def expect_request(self, method, call_id, timeout=3.0, cseq=None):
+        def pred(m):
+            return m.method == method and m.call_id == call_id and (
+                cseq is None or m.get("cseq", "").split()[0] == str(cseq))
+        return self.expect(pred, timeout)
+
+    def expect_response(self, call_id, method, cseq=None, final=True, status=None, timeout=3.0):
+        def pred(m):
+            parts = m.get("cseq", "").split()
+            return (m.status is not None and m.call_id == call_id and len(parts) == 2
+                    and parts[1] == method and (cseq is None or parts[0] == str(cseq))
+                    and (not final or m.status >= 200) and (status is None or m.status == status))
+        return self.expect(pred, timeout)
+
+    def respond(self, req, status, reason, to_tag=None, body=b"", extra=()):
+        """A response to req: Vias, From, To (+tag), Call-ID, CSeq copied;
+        Record-Route and Contact for an INVITE's 1xx/2xx."""
+        lines = ["SIP/2.0 %d %s" % (status, reason)]
+        lines += ["Via: %s" % v for v in req.get_all("via")]
+        lines.append("From: %s" % req.get("from"))
+        to = req.get("to")
+        if to_tag and tag_of(to) is None:
+            to += ";tag=" + to_tag
+        lines.append("To: %s" % to)
+        lines.append("Call-ID: %s" % req.call_id)
+        lines.append("CSeq: %s" % req.get("cseq"))
+        if req.method == "INVITE" and status < 300:
+            lines += ["Record-Route: %s" % v for v in req.get_all("record-route")]
+            lines.append("Contact: <%s>" % self.contact_uri)
+        lines += list(extra)
+        if isinstance(body, str):
+            body = body.encode()
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines.append("Content-Length: %d" % len(body))
+        self.send(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    def register(self):
+        call_id = siplib.token(16) + "@" + NAME
+        from_tag = siplib.token(8)
+        ruri = "sip:%s" % HOST
+        authz = None
+        for cseq in (1, 2):
+            headers = ["Supported: path, outbound"] if self.kind == "browser" else []
+            if authz:
+                headers.append("Authorization: " + authz)
+            self.send(siplib.build_request(self.conn, "REGISTER", ruri, self.aor, call_id=call_id,
+                                           cseq=cseq, from_tag=from_tag, contact=self.contact,
+                                           expires=300, headers=headers))
+            r = self.expect_response(call_id, "REGISTER", cseq)
+            if r is None or r.status != 401:
+                return r
+            authz = siplib.digest_authorization(r.get("www-authenticate"), "REGISTER", ruri,
+                                                self.user, self.password)
+        return r
+
+    def close(self):
+        self.conn.close()
+
+
+class Call:
+    """One dialog as seen by one UA (the caller or the callee)."""
+
+    def __init__(self, ua, call_id, local_uri, local_tag, remote_uri, remote_tag=None):
+        self.ua = ua
+        self.call_id = call_id
+        self.local_uri, self.local_tag = local_uri, local_tag
+        self.remote_uri, self.remote_tag = remote_uri, remote_tag
+        self.route = []
+        self.target = remote_uri
+        self.invite_cseq = 1
+        self.invite_bytes = None
+
+    # -- the caller
+    @classmethod
+    def start(cls, ua, callee, body, content_type="application/sdp"):
+        """INVITE callee, answering the 407 once; the Call with the INVITE
+        that went out. The first response after the challenge is not read."""
+        call = cls(ua, siplib.token(16) + "@" + NAME, ua.aor, siplib.token(8),
+                   "sip:%s@%s" % (callee, HOST))
+        call.body = body.encode() if isinstance(body, str) else body
+        call.content_type = content_type
+        call.send_invite()
+        first = ua.expect_response(call.call_id, "INVITE", 1)
+        if first is None or first.status != 407:
+            raise AssertionError("INVITE without credentials: %s, not 407" % (first.start if first else
+                                                                                  "no answer"))
+        call.ack_failure(first)
+        authz = siplib.digest_authorization(first.get("proxy-authenticate"), "INVITE", call.remote_uri,
+                                            ua.user, ua.password)
+        call.invite_cseq = 2
+        call.send_invite(["Proxy-Authorization: " + authz])
+        return call
+
+    def send_invite(self, extra=()):
+        headers = list(extra)
+        if self.body:
+            headers.append("Content-Type: " + self.content_type)
+        self.invite_bytes = siplib.build_request(
+            self.ua.conn, "INVITE", self.remote_uri, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=self.invite_cseq, from_tag=self.local_tag,
+            contact=self.ua.contact if self.ua.kind != "browser" else "<%s>" % self.ua.contact_uri,
+            headers=headers, body=self.body)
+        self.invite = siplib.Message(self.invite_bytes)
+        self.ua.send(self.invite_bytes)
+
+    def ack_failure(self, resp):
+        """The ACK of a non-2xx final response: hop by hop, the INVITE's branch."""
+        branch = re.search(r"branch=([^;\s]+)", self.invite.get("via")).group(1)
+        self.ua.send(siplib.build_request(
+            self.ua.conn, "ACK", self.remote_uri, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=int(self.invite.get("cseq").split()[0]), branch=branch,
+            from_tag=self.local_tag, to_tag=tag_of(resp.get("to"))))
+
+    def cancel(self):
+        branch = re.search(r"branch=([^;\s]+)", self.invite.get("via")).group(1)
+        self.ua.send(siplib.build_request(
+            self.ua.conn, "CANCEL", self.remote_uri, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=self.invite_cseq, branch=branch, from_tag=self.local_tag))
+
+    def established(self, ok):
+        """The caller got the 2xx: dialog state from it."""
+        self.remote_tag = tag_of(ok.get("to"))
+        self.route = list(reversed(record_routes(ok)))
+        self.target = uri_of(ok.get("contact"))
+
+    def ack(self, body=b""):
+        headers = ["Route: %s" % r for r in self.route]
+        if body:
+            headers.append("Content-Type: application/sdp")
+        self.ua.send(siplib.build_request(
+            self.ua.conn, "ACK", self.target, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=self.invite_cseq, from_tag=self.local_tag,
+            to_tag=self.remote_tag, headers=headers, body=body))
+
+    # -- the callee
+    @classmethod
+    def accept(cls, ua, invite):
+        call = cls(ua, invite.call_id, uri_of(invite.get("to")), siplib.token(8),
+                   uri_of(invite.get("from")), tag_of(invite.get("from")))
+        call.route = record_routes(invite)
+        call.target = uri_of(invite.get("contact"))
+        call.invite = invite
+        return call
+
+    # -- either side
+    def request(self, method, body=b""):
+        """An in-dialog request (re-INVITE, BYE); returns its CSeq."""
+        self.ua.cseq += 1
+        headers = ["Route: %s" % r for r in self.route]
+        if body:
+            headers.append("Content-Type: application/sdp")
+        self.ua.send(siplib.build_request(
+            self.ua.conn, method, self.target, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=self.ua.cseq, from_tag=self.local_tag, to_tag=self.remote_tag,
+            headers=headers, body=body,
+            contact="<%s>" % self.ua.contact_uri if method == "INVITE" else None))
+        return self.ua.cseq
+
+    def ack_in_dialog(self, cseq, body=b""):
+        headers = ["Route: %s" % r for r in self.route]
+        if body:
+            headers.append("Content-Type: application/sdp")
+        self.ua.send(siplib.build_request(
+            self.ua.conn, "ACK", self.target, self.local_uri, to_uri=self.remote_uri,
+            call_id=self.call_id, cseq=cseq, from_tag=self.local_tag, to_tag=self.remote_tag,
+            headers=headers, body=body))
+
+
+def status_of(m):
+    return m.start if m is not None else "no answer"
+
+
+# ---- the daemon log ------------------------------------------------------------
+
+def log_text(daemon):
+    try:
+        with open(daemon.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def wait_log(daemon, needle, timeout=2.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        if needle in log_text(daemon):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def deleted_line(call_id):
+    return "media: call %s: deleted" % call_id
+
+
+# ---- rtcbridge-ctl calls and cdrs (formats: calls_print, cdr_print) ----------------
+
+CALL_HEAD = re.compile(r"(\S+)  (\S+) -> (\S+)  (answered \d+ s ago \(rang \d+ s\)|ringing for \d+ s)")
+CALL_MEDIA = re.compile(r"    media (?:(direct) \(not relayed\)|(relayed), codec (\(not yet\)|\S+), idle \d+ ms)")
+CALL_LEG = re.compile(r"    (caller|callee) relay port (\d+) <-> (\S+|\(not yet\))  in (\d+) pkts  out (\d+) pkts"
+                      r"  lost (-?\d+)  jitter ([\d.]+) ms  MOS ([\d.]+)(  SRTP)?")
+
+
+def parse_calls(out):
+    """`rtcbridge-ctl calls` output: {"count": N from the first line (None
+    if it is not "N call(s)"), "calls": [{id, caller, callee, state
+    ("answered"|"ringing"), media ("direct"|"relayed"), codec, legs:
+    {"caller"|"callee": {port, remote, in, out, lost}}}], "bad": lines that
+    fit no format}."""
+    lines = out.splitlines()
+    res = {"count": None, "calls": [], "bad": []}
+    if lines:
+        m = re.fullmatch(r"(\d+) calls?", lines[0])
+        if m and (m.group(1) == "1") == (lines[0] == "1 call"):
+            res["count"] = int(m.group(1))
+        else:
+            res["bad"].append(lines[0])
+    cur = None
+    for line in lines[1:]:
+        m = CALL_HEAD.fullmatch(line)
+        if m:
+            cur = {"id": m.group(1), "caller": m.group(2), "callee": m.group(3),
+                   "state": m.group(4).split()[0], "media": None, "codec": None, "legs": {}}
+            res["calls"].append(cur)
+            continue
+        m = CALL_MEDIA.fullmatch(line)
+        if m and cur is not None and cur["media"] is None:
+            cur["media"] = m.group(1) or m.group(2)
+            cur["codec"] = m.group(3)
+            continue
+        m = CALL_LEG.fullmatch(line)
+        if m and cur is not None and cur["media"] == "relayed" and m.group(1) not in cur["legs"]:
+            cur["legs"][m.group(1)] = {"port": int(m.group(2)), "remote": m.group(3), "in": int(m.group(4)),
+                                       "out": int(m.group(5)), "lost": int(m.group(6))}
+            continue
+        res["bad"].append(line)
+    return res
+
+
+def ctl_calls(daemon):
+    """(CompletedProcess, parsed) of `rtcbridge-ctl calls`."""
+    r = daemon.ctl("calls")
+    return r, parse_calls(r.stdout)
+
+
+def wait_calls(daemon, pred, timeout=1.5):
+    """`calls` until pred(parsed) holds (the relay counts on its own
+    thread) or timeout; the last (CompletedProcess, parsed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r, parsed = ctl_calls(daemon)
+        if (r.returncode == 0 and pred(parsed)) or time.monotonic() >= deadline:
+            return r, parsed
+        time.sleep(0.1)
+
+
+def ctl_output(r):
+    return "exit %d\n%s%s" % (r.returncode, r.stdout, ("stderr: " + r.stderr) if r.stderr else "")
+
+
+def find_call(parsed, call_id):
+    found = [c for c in parsed["calls"] if c["id"] == call_id]
+    return found[0] if len(found) == 1 else None
+
+
+def check_no_calls(checks, what, daemon):
+    """`calls` says "0 calls" and nothing else."""
+    r, parsed = wait_calls(daemon, lambda p: p["count"] == 0)
+    checks.check(what + ": `calls` shows 0 calls",
+                 r.returncode == 0 and r.stdout == "0 calls\n", ctl_output(r))
+
+
+def check_live_call(checks, what, daemon, caller, relayed, answered=True, codec=None, legs=None):
+    """`calls` lists exactly caller's call (caller: the caller's Call) with
+    its parties and state; relayed or direct media; legs: {"caller"|"callee":
+    {port, remote, in, out}} to be met exactly (polled: the relay counts
+    on its own thread)."""
+    def fits(c):
+        if c is None or c["media"] != ("relayed" if relayed else "direct"):
+            return False
+        for name, want in (legs or {}).items():
+            got = c["legs"].get(name)
+            if got is None or any(got[k] != v for k, v in want.items()):
+                return False
+        return True
+    r, parsed = wait_calls(daemon, lambda p: fits(find_call(p, caller.call_id)))
+    out = ctl_output(r)
+    c = find_call(parsed, caller.call_id)
+    checks.check(what + ": `calls` lists exactly this call", r.returncode == 0 and parsed["count"] == 1
+                 and len(parsed["calls"]) == 1 and c is not None and not parsed["bad"], out)
+    if c is None:
+        return None
+    checks.check(what + ": `calls` names caller and callee",
+                 (c["caller"], c["callee"]) == (caller.local_uri, caller.remote_uri), out)
+    state = "answered" if answered else "ringing"
+    checks.check(what + ": `calls` says %s" % state, c["state"] == state, out)
+    checks.check(what + ": `calls` says media %s" % ("relayed" if relayed else "direct"),
+                 c["media"] == ("relayed" if relayed else "direct"), out)
+    if codec is not None:
+        checks.check(what + ": `calls` names the codec " + codec, c["codec"] == codec, out)
+    if relayed and legs is not None:
+        checks.check(what + ": `calls` has a caller and a callee leg on relay ports",
+                     set(c["legs"]) == {"caller", "callee"}
+                     and all(in_range(leg["port"]) for leg in c["legs"].values()), out)
+        for name, want in legs.items():
+            got = c["legs"].get(name, {})
+            for key, label in (("port", "relay port %s"), ("remote", "remote %s"),
+                               ("in", "in %s pkts"), ("out", "out %s pkts")):
+                if key in want:
+                    checks.check("%s: `calls` %s leg: %s" % (what, name, label % want[key]),
+                                 got.get(key) == want[key], out)
+    return c
+
+
+CDR_HEAD = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|-)  (\S+) -> (\S+)  (\S+(?: \S+)?) \((-?\d+)\)"
+                      r"(?:  talked (\d+) s)?(?:  ended by (\S+))?")
+CDR_MEDIA = re.compile(r"    call-id (\S+)  media (?:(direct)|(relayed) (\(no codec\)|\S+)"
+                       r"  caller in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+"
+                       r"  callee in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+)")
+
+
+def parse_cdrs(out):
+    """`rtcbridge-ctl cdrs` output: ([{id, caller, callee, start,
+    disposition, status, talked, ended_by, media, codec, caller_in,
+    callee_in}], lines that fit no format)."""
+    recs, bad = [], []
+    lines = out.splitlines()
+    i = 0
+    while i < len(lines):
+        h = CDR_HEAD.fullmatch(lines[i])
+        m = CDR_MEDIA.fullmatch(lines[i + 1]) if h and i + 1 < len(lines) else None
+        if not m:
+            bad.append(lines[i])
+            i += 1
+            continue
+        recs.append({"id": m.group(1), "start": h.group(1), "caller": h.group(2), "callee": h.group(3),
+                     "disposition": h.group(4), "status": int(h.group(5)),
+                     "talked": int(h.group(6)) if h.group(6) is not None else None, "ended_by": h.group(7),
+                     "media": m.group(2) or m.group(3), "codec": m.group(4),
+                     "caller_in": int(m.group(5)) if m.group(5) else None,
+                     "callee_in": int(m.group(7)) if m.group(7) else None})
+        i += 2
+    return recs, bad
+
+
+def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_by=None, codec=None,
+              caller_in=None, callee_in=None):
+    """`cdrs 5` holds exactly one CDR of caller's call (the caller's Call),
+    as expected (the daemon commits it on its next loop turn: polled)."""
+    deadline = time.monotonic() + 2
+    while True:
+        r = daemon.ctl("cdrs", "5")
+        recs, bad = parse_cdrs(r.stdout)
+        mine = [x for x in recs if x["id"] == caller.call_id]
+        if mine or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    out = ctl_output(r)
+    checks.check(what + ": `cdrs 5` holds one CDR of the call",
+                 r.returncode == 0 and len(mine) == 1 and not bad, out)
+    if not mine:
+        return None
+    c = mine[0]
+    checks.check(what + ": the CDR names caller and callee and a start time",
+                 (c["caller"], c["callee"]) == (caller.local_uri, caller.remote_uri) and c["start"] != "-", out)
+    checks.check(what + ": the CDR says %s (%d)" % (disposition, status),
+                 (c["disposition"], c["status"]) == (disposition, status), out)
+    if disposition == "answered":
+        checks.check(what + ": the CDR says talked, ended by " + ended_by,
+                     c["talked"] is not None and c["talked"] < 60 and c["ended_by"] == ended_by, out)
+    else:
+        checks.check(what + ": the CDR has no talk time and no 'ended by' (not answered)",
+                     c["talked"] is None and c["ended_by"] is None, out)
+    checks.check(what + ": the CDR says media %s" % ("relayed" if relayed else "direct"),
+                 c["media"] == ("relayed" if relayed else "direct"), out)
+    if codec is not None:
+        checks.check(what + ": the CDR names the codec " + codec, c["codec"] == codec, out)
+    for key, want in (("caller_in", caller_in), ("callee_in", callee_in)):
+        if want is not None:
+            checks.check("%s: the CDR says %s %d" % (what, key.replace("_", " "), want), c[key] == want, out)
+    return c
+
+
+# ---- RTP -------------------------------------------------------------------------
+
+def rtp(seq, ssrc):
+    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, ssrc) + bytes((seq * 7 + i) & 0xff for i in range(160))
+
+
+def send_and_receive(src, dst_port, dst_sock, ssrc, count=10):
+    """Packets src -> 127.0.0.1:dst_port; those dst_sock got within 2 s."""
+    sent = [rtp(i, ssrc) for i in range(count)]
+    got = []
+    dst_sock.settimeout(0.05)
+    for p in sent:
+        src.sendto(p, (HOST, dst_port))
+        time.sleep(0.002)
+    deadline = time.monotonic() + 2
+    while len(got) < count and time.monotonic() < deadline:
+        try:
+            got.append(dst_sock.recv(2048))
+        except socket.timeout:
+            pass
+    return sent, got
+
+
+def media_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((HOST, 0))
+    return s
+
+
+# ---- scenarios (anchor = auto) -----------------------------------------------------
+
+def ring_and_answer(checks, what, caller, callee_ua, answer_body, to_tag=None):
+    """The callee takes the INVITE, rings, answers 200; returns (its INVITE,
+    the callee's Call, the caller's 180 and 200)."""
+    inv = callee_ua.expect_request("INVITE", caller.call_id)
+    if not checks.check(what + ": the callee receives the INVITE", inv is not None):
+        raise AssertionError(what + ": no INVITE at the callee")
+    call = Call.accept(callee_ua, inv)
+    if to_tag:
+        call.local_tag = to_tag
+    callee_ua.respond(inv, 180, "Ringing", call.local_tag)
+    ringing = caller.ua.expect_response(caller.call_id, "INVITE", caller.invite_cseq, final=False,
+                                        status=180)
+    checks.check(what + ": 180 reaches the caller", ringing is not None)
+    callee_ua.respond(inv, 200, "OK", call.local_tag, body=answer_body)
+    ok = caller.ua.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+    if not checks.check(what + ": 200 reaches the caller", ok is not None and ok.status == 200,
+                        status_of(ok)):
+        raise AssertionError(what + ": no 200")
+    caller.established(ok)
+    return inv, call, ok
+
+
+def hangup(checks, what, daemon, sender, receiver_ua):
+    cseq = sender.request("BYE")
+    bye = receiver_ua.expect_request("BYE", sender.call_id, cseq=cseq)
+    checks.check(what + ": the BYE arrives", bye is not None)
+    if bye is not None:
+        receiver_ua.respond(bye, 200, "OK")
+    ok = sender.ua.expect_response(sender.call_id, "BYE", cseq)
+    checks.check(what + ": 200 for the BYE", ok is not None and ok.status == 200, status_of(ok))
+    checks.check(what + ": the log says the call's media is deleted",
+                 wait_log(daemon, deleted_line(sender.call_id)), deleted_line(sender.call_id))
+
+
+def browser_calls_phone(checks, daemon, browser, phone):
+    """Checks 1, 3 and the phone's BYE of 4."""
+    b_media, p_media = media_socket(), media_socket()
+    try:
+        offer = browser_sdp(b_media.getsockname()[1], "actpass")
+        caller = Call.start(browser, "phone", offer)
+        answer = phone_sdp(p_media.getsockname()[1], 3003)
+        inv, callee, ok = ring_and_answer(checks, "1 browser->phone", caller, phone, answer)
+        port_to_phone = check_plain(checks, "1 INVITE at the phone", inv, rtcp_line=True)
+        ufrag, pwd, fp, port_to_browser = check_webrtc(checks, "1 200 at the browser", ok, "passive")
+        checks.check("1 two different relay ports", port_to_phone != port_to_browser,
+                     "%s %s" % (port_to_phone, port_to_browser))
+        checks.check("1 the log names the anchored call",
+                     wait_log(daemon, "media: call %s: answer from" % caller.call_id, 1.0))
+        caller.ack()
+        ack = phone.expect_request("ACK", caller.call_id)
+        checks.check("1 the ACK reaches the phone", ack is not None and not ack.body,
+                     status_of(ack) if ack is None else repr(ack.body))
+        check_live_call(checks, "1 browser->phone", daemon, caller, relayed=True, codec="opus/48000")
+
+        # 3: hold and resume from the phone
+        for n, (dir_out, dir_back) in enumerate((("sendonly", "recvonly"), ("sendrecv", "sendrecv"))):
+            what = "3 %s re-INVITE" % ("hold" if n == 0 else "resume")
+            cseq = callee.request("INVITE", phone_sdp(p_media.getsockname()[1], 3003,
+                                                      direction=dir_out, version=2 + n))
+            reinv = browser.expect_request("INVITE", caller.call_id, cseq=cseq)
+            if not checks.check(what + " reaches the browser", reinv is not None):
+                break
+            r_ufrag, r_pwd, r_fp, r_port = check_webrtc(checks, what + " at the browser", reinv, "actpass")
+            checks.check(what + ": same relay port as the first answer", r_port == port_to_browser,
+                         "%s, first %s" % (r_port, port_to_browser))
+            checks.check(what + ": same ICE credentials and fingerprint (no ICE restart)",
+                         (r_ufrag, r_pwd, r_fp) == (ufrag, pwd, fp),
+                         "%r vs %r" % ((r_ufrag, r_pwd, r_fp), (ufrag, pwd, fp)))
+            checks.check(what + ": the browser gets a=%s" % dir_out, direction(text(reinv)) == dir_out,
+                         text(reinv))
+            browser.respond(reinv, 200, "OK",
+                            body=browser_sdp(b_media.getsockname()[1], "active", direction=dir_back))
+            rok = phone.expect_response(caller.call_id, "INVITE", cseq)
+            if not checks.check(what + ": 200 reaches the phone", rok is not None and rok.status == 200,
+                                status_of(rok)):
+                break
+            p_port = check_plain(checks, what + " 200 at the phone", rok)
+            checks.check(what + ": the phone's relay port is unchanged", p_port == port_to_phone,
+                         "%s, first %s" % (p_port, port_to_phone))
+            checks.check(what + ": the phone gets a=%s" % dir_back, direction(text(rok)) == dir_back,
+                         text(rok))
+            checks.check(what + ": the phone did not offer rtcp-mux, gets none",
+                         "a=rtcp-mux" not in text(rok), text(rok))
+            callee.ack_in_dialog(cseq)
+            ack = browser.expect_request("ACK", caller.call_id, cseq=cseq)
+            checks.check(what + ": the ACK reaches the browser", ack is not None)
+
+        hangup(checks, "4 BYE from the phone", daemon, callee, browser)
+        check_no_calls(checks, "1 after the BYE", daemon)
+        check_cdr(checks, "1 browser->phone", daemon, caller, "answered", 200, relayed=True,
+                  ended_by="callee")
+    finally:
+        b_media.close()
+        p_media.close()
+
+
+def phone_calls_browser(checks, daemon, browser, phone):
+    """Check 2 and the browser's BYE of 4."""
+    b_media, p_media = media_socket(), media_socket()
+    try:
+        caller = Call.start(phone, "browser", phone_sdp(p_media.getsockname()[1], 4004))
+        inv = browser.expect_request("INVITE", caller.call_id)
+        if not checks.check("2 phone->browser: the browser receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at the browser")
+        callee = Call.accept(browser, inv)
+        _, _, _, port_to_browser = check_webrtc(checks, "2 INVITE at the browser", inv, "actpass")
+        browser.respond(inv, 180, "Ringing", callee.local_tag)
+        browser.respond(inv, 200, "OK", callee.local_tag, body=browser_sdp(b_media.getsockname()[1], "active"))
+        ok = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        if not checks.check("2 200 reaches the phone", ok is not None and ok.status == 200, status_of(ok)):
+            raise AssertionError("no 200 at the phone")
+        caller.established(ok)
+        port_to_phone = check_plain(checks, "2 200 at the phone", ok)
+        checks.check("2 the phone did not offer rtcp-mux, gets none", "a=rtcp-mux" not in text(ok), text(ok))
+        checks.check("2 two different relay ports", port_to_phone != port_to_browser)
+        caller.ack()
+        ack = browser.expect_request("ACK", caller.call_id)
+        checks.check("2 the ACK reaches the browser", ack is not None)
+        hangup(checks, "4 BYE from the browser", daemon, callee, phone)
+    finally:
+        b_media.close()
+        p_media.close()
+
+
+def cancelled_call(checks, daemon, browser, phone):
+    """Check 4: a CANCELled INVITE releases the media."""
+    b_media = media_socket()
+    try:
+        caller = Call.start(browser, "phone", browser_sdp(b_media.getsockname()[1], "actpass"))
+        inv = phone.expect_request("INVITE", caller.call_id)
+        if not checks.check("4 cancel: the phone receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at the phone")
+        checks.check("4 cancel: the INVITE was anchored (relay port)", in_range(audio_port(text(inv))),
+                     text(inv))
+        to_tag = siplib.token(8)
+        phone.respond(inv, 180, "Ringing", to_tag)
+        ringing = browser.expect_response(caller.call_id, "INVITE", caller.invite_cseq, final=False, status=180)
+        checks.check("4 cancel: 180 reaches the browser", ringing is not None)
+        checks.check("4 cancel: the call is there while it rings",
+                     deleted_line(caller.call_id) not in log_text(daemon))
+        check_live_call(checks, "4 cancel: while it rings", daemon, caller, relayed=True, answered=False)
+        caller.cancel()
+        c_ok = browser.expect_response(caller.call_id, "CANCEL", caller.invite_cseq)
+        checks.check("4 cancel: 200 for the CANCEL", c_ok is not None and c_ok.status == 200, status_of(c_ok))
+        cancel = phone.expect_request("CANCEL", caller.call_id)
+        checks.check("4 cancel: the CANCEL reaches the phone", cancel is not None)
+        if cancel is not None:
+            phone.respond(cancel, 200, "OK", to_tag)
+            phone.respond(inv, 487, "Request Terminated", to_tag)
+            ack = phone.expect_request("ACK", caller.call_id)
+            checks.check("4 cancel: the proxy ACKs the phone's 487", ack is not None)
+        final = browser.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        checks.check("4 cancel: the browser gets 487", final is not None and final.status == 487, status_of(final))
+        if final is not None:
+            caller.ack_failure(final)
+        checks.check("4 cancel: the log says the call's media is deleted",
+                     wait_log(daemon, deleted_line(caller.call_id)), deleted_line(caller.call_id))
+        check_no_calls(checks, "4 cancel", daemon)
+        check_cdr(checks, "4 cancel", daemon, caller, "cancelled", 487, relayed=True)
+    finally:
+        b_media.close()
+
+
+def refused_call(checks, daemon, how, phone, phone2, relayed, label):
+    """Phone -> phone2, never answered: how "cancel" (the caller CANCELs
+    while it rings: 487) or "busy" (phone2 answers 486). The call is live
+    and ringing until then, gone after; its CDR says cancelled (487) or
+    busy (486), media relayed or direct as the daemon's mode makes it."""
+    a_media = media_socket()
+    try:
+        caller = Call.start(phone, "phone2", phone_sdp(a_media.getsockname()[1], 9001, codecs="0 8 101"))
+        inv = phone2.expect_request("INVITE", caller.call_id)
+        if not checks.check(label + ": the callee receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at phone2")
+        checks.check(label + ": the INVITE's media is %s" % ("relayed" if relayed else "direct"),
+                     in_range(audio_port(text(inv))) == relayed, text(inv))
+        to_tag = siplib.token(8)
+        phone2.respond(inv, 180, "Ringing", to_tag)
+        ringing = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq, final=False, status=180)
+        checks.check(label + ": 180 reaches the caller", ringing is not None)
+        check_live_call(checks, label + ": while it rings", daemon, caller, relayed=relayed, answered=False)
+        if how == "cancel":
+            status, disposition = 487, "cancelled"
+            caller.cancel()
+            c_ok = phone.expect_response(caller.call_id, "CANCEL", caller.invite_cseq)
+            checks.check(label + ": 200 for the CANCEL", c_ok is not None and c_ok.status == 200, status_of(c_ok))
+            cancel = phone2.expect_request("CANCEL", caller.call_id)
+            checks.check(label + ": the CANCEL reaches the callee", cancel is not None)
+            if cancel is not None:
+                phone2.respond(cancel, 200, "OK", to_tag)
+                phone2.respond(inv, 487, "Request Terminated", to_tag)
+        else:
+            status, disposition = 486, "busy"
+            phone2.respond(inv, 486, "Busy Here", to_tag)
+        ack = phone2.expect_request("ACK", caller.call_id)
+        checks.check(label + ": the proxy ACKs the callee's %d" % status, ack is not None)
+        final = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        checks.check(label + ": the caller gets %d" % status, final is not None and final.status == status,
+                     status_of(final))
+        if final is not None:
+            caller.ack_failure(final)
+        check_no_calls(checks, label, daemon)
+        check_cdr(checks, label, daemon, caller, disposition, status, relayed=relayed,
+                  caller_in=0 if relayed else None, callee_in=0 if relayed else None)
+    finally:
+        a_media.close()
+
+
+def late_offer(checks, daemon, browser, phone):
+    """Check 5."""
+    b_media, p_media = media_socket(), media_socket()
+    try:
+        caller = Call.start(phone, "browser", b"")
+        inv = browser.expect_request("INVITE", caller.call_id)
+        if not checks.check("5 late offer: the browser receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at the browser")
+        checks.check("5 late offer: the browser's INVITE has no body",
+                     inv.body == b"" and (inv.get("content-length") or "0").strip() == "0",
+                     "%r (Content-Length %s)" % (inv.body, inv.get("content-length")))
+        callee = Call.accept(browser, inv)
+        browser.respond(inv, 200, "OK", callee.local_tag, body=browser_sdp(b_media.getsockname()[1], "actpass"))
+        ok = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        if not checks.check("5 late offer: 200 reaches the phone", ok is not None and ok.status == 200,
+                            status_of(ok)):
+            raise AssertionError("no 200 at the phone")
+        caller.established(ok)
+        check_plain(checks, "5 late offer: the offer in the phone's 200", ok, rtcp_line=True)
+        caller.ack(phone_sdp(p_media.getsockname()[1], 5005).encode())
+        ack = browser.expect_request("ACK", caller.call_id)
+        if checks.check("5 late offer: the ACK reaches the browser", ack is not None):
+            checks.check("5 late offer: the ACK has an SDP body",
+                         (ack.get("content-type") or "").startswith("application/sdp") and ack.body,
+                         repr(ack.raw[:400]))
+            check_webrtc(checks, "5 late offer: the answer in the browser's ACK", ack, "passive")
+        hangup(checks, "5 late offer: BYE from the phone", daemon, caller, browser)
+    finally:
+        b_media.close()
+        p_media.close()
+
+
+def phone_to_phone_direct(checks, daemon, phone, phone2):
+    """Check 7a: auto mode keeps phone-to-phone media direct."""
+    a_media, b_media = media_socket(), media_socket()
+    try:
+        offer = phone_sdp(a_media.getsockname()[1], 7001, codecs="0 8 101")
+        caller = Call.start(phone, "phone2", offer)
+        answer = phone_sdp(b_media.getsockname()[1], 7002, codecs="0 8 101")
+        inv, callee, ok = ring_and_answer(checks, "7a phone->phone (auto)", caller, phone2, answer)
+        checks.check("7a phone->phone (auto): the offer arrives unchanged", inv.body == offer.encode(),
+                     text(inv))
+        checks.check("7a phone->phone (auto): the answer arrives unchanged", ok.body == answer.encode(),
+                     text(ok))
+        caller.ack()
+        checks.check("7a phone->phone (auto): the ACK arrives",
+                     phone2.expect_request("ACK", caller.call_id) is not None)
+        check_live_call(checks, "7a phone->phone (auto)", daemon, caller, relayed=False)
+        cseq = caller.request("BYE")
+        bye = phone2.expect_request("BYE", caller.call_id, cseq=cseq)
+        if bye is not None:
+            phone2.respond(bye, 200, "OK")
+        phone.expect_response(caller.call_id, "BYE", cseq)
+        checks.check("7a phone->phone (auto): no media call in the log",
+                     "media: call %s:" % caller.call_id not in log_text(daemon))
+        check_no_calls(checks, "7a after the BYE", daemon)
+        check_cdr(checks, "7a phone->phone (auto)", daemon, caller, "answered", 200, relayed=False,
+                  ended_by="caller")
+    finally:
+        a_media.close()
+        b_media.close()
+
+
+def malformed_sdp(checks, daemon, browser, phone):
+    """Check 8, both directions."""
+    cases = [
+        ("8 phone->browser", phone, "browser", browser,
+         "v=0\r\nthis is not an SDP line\r\nm=audio 4000 RTP/AVP 0\r\n"),
+        ("8 browser->phone", browser, "phone", phone,
+         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+         "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n@@garbage@@\r\na=fingerprint:sha-256 %s\r\n" % BROWSER_FP),
+    ]
+    for what, caller_ua, callee, callee_ua, body in cases:
+        caller = Call.start(caller_ua, callee, body)
+        final = caller_ua.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        checks.check(what + ": malformed SDP gets 488 Failed to parse SDP",
+                     final is not None and final.status == 488 and final.reason == "Failed to parse SDP",
+                     status_of(final))
+        if final is not None:
+            caller.ack_failure(final)
+        inv = callee_ua.expect_request("INVITE", caller.call_id, timeout=0.3)
+        checks.check(what + ": the callee never sees the INVITE", inv is None, status_of(inv))
+        checks.check(what + ": the log says why",
+                     wait_log(daemon, "media for call %s:" % caller.call_id, 1.0))
+        checks.check(what + ": no media call left over",
+                     "media: call %s: offer" % caller.call_id not in log_text(daemon))
+        check_no_calls(checks, what, daemon)
+    r = siplib.ping(HOST, siplib.SIP_PORT)
+    checks.check("8 the daemon still answers OPTIONS", r is not None and r.status == 200, status_of(r))
+
+
+# ---- the runs --------------------------------------------------------------------
+
+def start(build, checks, mode, users):
+    """A daemon in this anchor mode with these users registered; (daemon, UAs)."""
+    daemon = siplib.Daemon(build, "anchor-" + mode, extra=extra(mode))
+    daemon.start()
+    uas = {}
+    for user, kind in users:
+        password = siplib.token(12)
+        r = daemon.ctl("user", "add", user, password)
+        if not checks.check("[%s] rtcbridge-ctl user add %s" % (mode, user), r.returncode == 0,
+                            r.stderr.strip()):
+            raise AssertionError("cannot add users")
+        ua = UA(kind, user, password)
+        uas[user] = ua
+        r = ua.register()
+        if not checks.check("[%s] %s registers over %s" % (mode, user, "WS" if kind == "browser" else "UDP"),
+                            r is not None and r.status == 200, status_of(r)):
+            raise AssertionError("cannot register %s" % user)
+    return daemon, uas
+
+
+def run(build, checks, mode, body):
+    """Start a daemon, run body(daemon, uas), stop it; True when it went well."""
+    failed = True
+    daemon = None
+    uas = {}
+    before = len(checks.failed)
+    try:
+        users = [("browser", "browser"), ("phone", "phone"), ("phone2", "phone")]
+        daemon, uas = start(build, checks, mode, users)
+        body(daemon, uas)
+        checks.check("[%s] daemon still running" % mode, daemon.running())
+        err = daemon.stop()
+        checks.check("[%s] clean shutdown on SIGTERM" % mode, err is None, err or "")
+        r = daemon.ctl("calls")
+        checks.check("[%s] `calls` after the stop fails naming control.sock" % mode,
+                     r.returncode != 0 and "control.sock" in r.stderr, ctl_output(r))
+        failed = len(checks.failed) > before
+    except (AssertionError, OSError, ValueError) as e:
+        checks.check("[%s] ran to the end" % mode, False, str(e))
+    finally:
+        for ua in uas.values():
+            ua.close()
+        if daemon is not None:
+            daemon.stop()
+            daemon.cleanup(failed)
+    return not failed
+
+
+def auto_body(checks):
+    def body(daemon, uas):
+        b, p, p2 = uas["browser"], uas["phone"], uas["phone2"]
+        for scenario in (browser_calls_phone, phone_calls_browser, cancelled_call, late_offer,
+                         malformed_sdp):
+            try:
+                scenario(checks, daemon, b, p)
+            except AssertionError as e:
+                checks.check("%s ran to the end" % scenario.__name__, False, str(e))
+            b.drain()
+            p.drain()
+        phone_to_phone_direct(checks, daemon, p, p2)
+        for how in ("busy", "cancel"):
+            try:
+                refused_call(checks, daemon, how, p, p2, False, "9 phone->phone %s (auto)" % how)
+            except AssertionError as e:
+                checks.check("refused_call %s ran to the end" % how, False, str(e))
+            p.drain()
+            p2.drain()
+    return body
+
+
+def always_body(checks):
+    def body(daemon, uas):
+        p, p2 = uas["phone"], uas["phone2"]
+        a_media, b_media = media_socket(), media_socket()
+        try:
+            offer = phone_sdp(a_media.getsockname()[1], 7101, codecs="0 8 101")
+            caller = Call.start(p, "phone2", offer)
+            answer = phone_sdp(b_media.getsockname()[1], 7102, codecs="0 8 101")
+            inv, callee, ok = ring_and_answer(checks, "7b phone->phone (always)", caller, p2, answer)
+            port_b = audio_port(text(inv))  # where phone B sends
+            port_a = audio_port(text(ok))   # where phone A sends
+            for what, msg, port in (("INVITE at phone B", inv, port_b), ("200 at phone A", ok, port_a)):
+                sdp = text(msg)
+                checks.check("7b %s: m=audio RTP/AVP 0 8 101 on a relay port" % what,
+                             in_range(port) and re.search(r"^m=audio \d+ RTP/AVP 0 8 101\s*$", sdp, re.M)
+                             is not None, sdp)
+                checks.check("7b %s: every c= is 127.0.0.1" % what,
+                             c_addrs(sdp) and all(a == HOST for a in c_addrs(sdp)), sdp)
+                checks.check("7b %s: no ICE/DTLS/crypto added" % what,
+                             not re.search(r"^a=(ice-|candidate|fingerprint|setup|crypto)", sdp, re.M), sdp)
+                check_length(checks, "7b " + what, msg)
+            checks.check("7b the relay ports differ from the phones' own",
+                         port_a not in (a_media.getsockname()[1], b_media.getsockname()[1])
+                         and port_b not in (a_media.getsockname()[1], b_media.getsockname()[1])
+                         and port_a != port_b, "%s %s" % (port_a, port_b))
+            # 10: B sends its 200 again before the ACK (as a UAS does until
+            # it is ACKed); the proxy forwards it (RFC 6026) with the same
+            # rewritten SDP.
+            p2.respond(inv, 200, "OK", callee.local_tag, body=answer)
+            ok2 = p.expect_response(caller.call_id, "INVITE", caller.invite_cseq, timeout=2.0)
+            checks.check("10 the retransmitted 200 reaches phone A", ok2 is not None and ok2.status == 200,
+                         status_of(ok2))
+            if ok2 is not None:
+                checks.check("10 the retransmitted 200 at A: same relay port %s" % port_a,
+                             audio_port(text(ok2)) == port_a, text(ok2))
+                checks.check("10 the retransmitted 200 at A: the same SDP as the first", ok2.body == ok.body,
+                             "first:\n%s\nagain:\n%s" % (text(ok), text(ok2)))
+                check_length(checks, "10 the retransmitted 200 at A", ok2)
+            caller.ack()
+            checks.check("7b the ACK reaches phone B", p2.expect_request("ACK", caller.call_id) is not None)
+            # what the relay must have counted: packets each phone sent, and
+            # those that reached it through the relay
+            count = {"a_sent": 0, "b_sent": 0, "a_got": 0, "b_got": 0}
+
+            def exchange(src, port, dst, ssrc, sent_key, got_key):
+                sent, got = send_and_receive(src, port, dst, ssrc)
+                count[sent_key] += len(sent)
+                count[got_key] += len(got)
+                return sent, got
+
+            def legs():
+                return {"caller": {"port": port_a, "remote": "%s:%d" % (HOST, a_media.getsockname()[1]),
+                                   "in": count["a_sent"], "out": count["a_got"]},
+                        "callee": {"port": port_b, "remote": "%s:%d" % (HOST, b_media.getsockname()[1]),
+                                   "in": count["b_sent"], "out": count["b_got"]}}
+            if in_range(port_a) and in_range(port_b):
+                sent, got = exchange(a_media, port_a, b_media, 0xA0A0A0A0, "a_sent", "b_got")
+                checks.check("7b RTP A -> relay -> B: %d of %d, unchanged" % (len(got), len(sent)),
+                             got == sent, "%d received, %d equal" % (len(got), sum(x == y for x, y in zip(sent, got))))
+                sent, got = exchange(b_media, port_b, a_media, 0xB0B0B0B0, "b_sent", "a_got")
+                checks.check("7b RTP B -> relay -> A: %d of %d, unchanged" % (len(got), len(sent)),
+                             got == sent, "%d received, %d equal" % (len(got), sum(x == y for x, y in zip(sent, got))))
+                check_live_call(checks, "11 calls (always)", daemon, caller, relayed=True, codec="PCMU/8000",
+                                legs=legs())
+                # hold from A (sendonly): A still sends, nothing goes to A
+                # (ng_calls.h); resume: both ways again. Ports stay.
+                for n, (dir_out, dir_back) in enumerate((("sendonly", "recvonly"), ("sendrecv", "sendrecv"))):
+                    what = "7b %s re-INVITE from A" % ("hold" if n == 0 else "resume")
+                    cseq = caller.request("INVITE", phone_sdp(a_media.getsockname()[1], 7101, codecs="0 8 101",
+                                                              direction=dir_out, version=2 + n))
+                    reinv = p2.expect_request("INVITE", caller.call_id, cseq=cseq)
+                    if not checks.check(what + " reaches B with a=%s on the same relay port" % dir_out,
+                                        reinv is not None and direction(text(reinv)) == dir_out
+                                        and audio_port(text(reinv)) == port_b, text(reinv)):
+                        break
+                    p2.respond(reinv, 200, "OK", body=phone_sdp(b_media.getsockname()[1], 7102, codecs="0 8 101",
+                                                                direction=dir_back, version=2 + n))
+                    rok = p.expect_response(caller.call_id, "INVITE", cseq)
+                    if not checks.check(what + ": A gets a=%s on the same relay port" % dir_back,
+                                        rok is not None and rok.status == 200 and direction(text(rok)) == dir_back
+                                        and audio_port(text(rok)) == port_a, status_of(rok) + "\n" + text(rok)):
+                        break
+                    caller.ack_in_dialog(cseq)
+                    p2.expect_request("ACK", caller.call_id, cseq=cseq, timeout=1.0)
+                    sent, got = exchange(a_media, port_a, b_media, 0xA1A1A1A1 + n, "a_sent", "b_got")
+                    checks.check(what + ": RTP A -> B still flows", got == sent,
+                                 "%d of %d" % (len(got), len(sent)))
+                    sent, got = exchange(b_media, port_b, a_media, 0xB1B1B1B1 + n, "b_sent", "a_got")
+                    if n == 0:
+                        checks.check(what + ": RTP B -> A is not forwarded to the held side", got == [],
+                                     "%d of %d arrived" % (len(got), len(sent)))
+                    else:
+                        checks.check(what + ": RTP B -> A flows again", got == sent,
+                                     "%d of %d" % (len(got), len(sent)))
+                checks.check("11 more packets went each way (%d A, %d B)" % (count["a_sent"], count["b_sent"]),
+                             count["a_sent"] > 10 and count["b_sent"] > 10, repr(count))
+                check_live_call(checks, "11 calls (always) after more packets", daemon, caller, relayed=True,
+                                codec="PCMU/8000", legs=legs())
+            hangup(checks, "7b BYE from phone B", daemon, callee, p)
+            check_no_calls(checks, "12 after the BYE", daemon)
+            check_cdr(checks, "12 phone->phone (always)", daemon, caller, "answered", 200, relayed=True,
+                      ended_by="callee", codec="PCMU/8000", caller_in=count["a_sent"], callee_in=count["b_sent"])
+        finally:
+            a_media.close()
+            b_media.close()
+        for how in ("busy", "cancel"):
+            try:
+                refused_call(checks, daemon, how, p, p2, True, "9 phone->phone %s (always)" % how)
+            except AssertionError as e:
+                checks.check("refused_call %s ran to the end" % how, False, str(e))
+            p.drain()
+            p2.drain()
+    return body
+
+
+def never_body(checks):
+    def body(daemon, uas):
+        b, p = uas["browser"], uas["phone"]
+        b_media, p_media = media_socket(), media_socket()
+        try:
+            offer = browser_sdp(b_media.getsockname()[1], "actpass")
+            caller = Call.start(b, "phone", offer)
+            answer = phone_sdp(p_media.getsockname()[1], 6006)
+            inv, callee, ok = ring_and_answer(checks, "6 browser->phone (never)", caller, p, answer)
+            checks.check("6 the INVITE's SDP reaches the phone byte-identical", inv.body == offer.encode(),
+                         text(inv))
+            checks.check("6 the 200's SDP reaches the browser byte-identical", ok.body == answer.encode(),
+                         text(ok))
+            caller.ack()
+            checks.check("6 the ACK reaches the phone", p.expect_request("ACK", caller.call_id) is not None)
+            cseq = callee.request("BYE")
+            bye = b.expect_request("BYE", caller.call_id, cseq=cseq)
+            if bye is not None:
+                b.respond(bye, 200, "OK")
+            r = p.expect_response(caller.call_id, "BYE", cseq)
+            checks.check("6 BYE answered", r is not None and r.status == 200, status_of(r))
+            checks.check("6 no media call in the log", "media: call" not in log_text(daemon))
+        finally:
+            b_media.close()
+            p_media.close()
+    return body
+
+
+def main():
+    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
+        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
+    checks = siplib.Checks(NAME)
+    t0 = time.monotonic()
+    run(build, checks, "auto", auto_body(checks))
+    run(build, checks, "always", always_body(checks))
+    run(build, checks, "never", never_body(checks))
+    ok = checks.summary()
+    if os.environ.get("VERBOSE"):
+        print("[%s] %.1f s" % (NAME, time.monotonic() - t0))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
