@@ -20,6 +20,7 @@ PACKAGES=(
 	iproute2 procps   # ss, ip, pgrep in tests
 	coreutils         # timeout
 	sox               # inspecting recorded audio by hand
+	tshark            # the browser tests read a capture of a gateway call
 	git               # tests find ../shared/testdata via the repository top
 )
 

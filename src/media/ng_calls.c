@@ -67,6 +67,7 @@ struct ng_calls {
 	struct sdp_session *sdp; /* scratch, one request at a time */
 	/* scratch: what the SDP being printed says for each m= line */
 	struct media_local_security local[SDP_MAX_MEDIA];
+	char bundle_mids[SDP_MAX_MEDIA * NG_MID_MAX]; /* its a=group:BUNDLE value */
 };
 
 /* ------------------------------------------------------------ the table */
@@ -345,7 +346,7 @@ static int media_secure_output(struct ng_calls *calls, struct ng_call *call, int
 		err = media_endpoint_get_local_security(call->media, st->endpoint[to], &calls->local[i]);
 		if (err)
 			return err;
-		ng_webrtc_media(m, &st->webrtc[to], req, offer, &calls->local[i], host,
+		ng_webrtc_media(m, i, &st->webrtc[to], req, offer, &calls->local[i], host,
 				netaddr_port(&st->info[to].rtp), netaddr_port(&st->info[to].rtcp));
 	}
 	if (*kind != NG_OUTPUT_SDES)
@@ -360,7 +361,7 @@ static int sdp_rewrite(struct ng_calls *calls, struct ng_call *call, int to,
 		       bool offer)
 {
 	struct sdp_session *s = calls->sdp;
-	bool secure_touched = false, lite = false;
+	bool secure_touched = false, lite = false, webrtc_lines[SDP_MAX_MEDIA] = { false };
 	int err;
 
 	if (req->replace & NG_REPLACE_ORIGIN)
@@ -385,10 +386,11 @@ static int sdp_rewrite(struct ng_calls *calls, struct ng_call *call, int to,
 		if ((err = media_secure_output(calls, call, to, i, host, req, offer, &kind)))
 			return err;
 		secure_touched |= kind != NG_OUTPUT_KEEP;
-		lite |= kind == NG_OUTPUT_WEBRTC;
+		webrtc_lines[i] = kind == NG_OUTPUT_WEBRTC;
+		lite |= webrtc_lines[i];
 	}
 	if (secure_touched)
-		ng_webrtc_session(s, lite);
+		ng_webrtc_session(s, lite, webrtc_lines, calls->bundle_mids, sizeof(calls->bundle_mids));
 	return 0;
 }
 

@@ -157,6 +157,8 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 		remote->rtcp_mux = m->rtcp_mux;
 		remote->clock_rate = m->codec_count ? m->codecs[0].clock_rate : 0;
 	}
+	if (slice_to_cstr(m->mid, leg->mid, sizeof(leg->mid)))
+		leg->mid[0] = '\0';
 	leg->sdes = !leg->webrtc && proto_is_sdes(m->proto) && crypto_of(m, &leg->sdes_theirs);
 	leg->sdes_savpf = slice_eq_cstr_case(m->proto, "RTP/SAVPF");
 	if (!leg->webrtc)
@@ -204,9 +206,10 @@ static void clear_security(struct sdp_media *m)
 	sdp_media_clear_crypto(m);
 }
 
-void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
-		     bool offer, const struct media_local_security *local, const char *host,
-		     uint16_t port, uint16_t rtcp_port)
+void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *leg,
+		     const struct ng_request *req, bool offer,
+		     const struct media_local_security *local, const char *host, uint16_t port,
+		     uint16_t rtcp_port)
 {
 	struct slice proto = req->transport_protocol;
 	struct slice fp = slice_from_cstr(local->fingerprint);
@@ -233,6 +236,13 @@ void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struc
 		m->fingerprints[0].value = slice_make(fp.p + space + 1, fp.len - (size_t)space - 1);
 		m->fingerprint_count = 1;
 	}
+	if (!offer && leg->mid[0])
+		snprintf(leg->mid_ours, sizeof(leg->mid_ours), "%s", leg->mid);
+	else if (m->mid.len && m->mid.len < sizeof(leg->mid_ours))
+		snprintf(leg->mid_ours, sizeof(leg->mid_ours), "%.*s", SLICE_FMT(m->mid));
+	else
+		snprintf(leg->mid_ours, sizeof(leg->mid_ours), "%zu", index);
+	m->mid = slice_from_cstr(leg->mid_ours);
 	m->setup = leg->ours = setup_to_print(req, offer, leg->theirs);
 	/* in an answer only when offered (RFC 5761 5.1.1); without it the
 	 * RTCP port is ICE component 2 */
@@ -313,17 +323,52 @@ void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
 
 	m->proto = proto.p && proto.len ? proto : SLICE_LIT("RTP/AVP");
 	clear_security(m);
+	m->mid = SLICE_NULL;
+	m->msid_count = 0;
+	m->extmap_count = 0;
+	m->rtcp_fb_count = 0;
 	if ((req->rtcp_mux & NG_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
 		m->rtcp_mux = false;
 }
 
-void ng_webrtc_session(struct sdp_session *s, bool lite)
+/* Drop the session's BUNDLE groups. */
+static void bundle_remove(struct sdp_session *s)
 {
+	size_t kept = 0;
+	for (size_t i = 0; i < s->group_count; i++)
+		if (!slice_eq_cstr_case(s->groups[i].semantics, "BUNDLE"))
+			s->groups[kept++] = s->groups[i];
+	s->group_count = kept;
+}
+
+void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
+		       size_t mids_size)
+{
+	size_t len = 0;
+
 	s->ice_ufrag = s->ice_pwd = s->ice_options = SLICE_NULL;
 	s->fingerprint_count = 0;
 	s->setup = SDP_SETUP_NONE;
 	sdp_session_remove_attribute(s, "tls-id");
 	s->ice_lite = lite;
+	bundle_remove(s);
+	if (!lite) {
+		s->msid_semantic = SLICE_NULL;
+		return;
+	}
+	for (size_t i = 0; i < s->media_count; i++) {
+		const struct sdp_media *m = &s->media[i];
+		int n;
+		if (!webrtc_lines[i] || m->port == 0 || !m->mid.len)
+			continue;
+		n = snprintf(mids + len, mids_size - len, "%s%.*s", len ? " " : "", SLICE_FMT(m->mid));
+		if (n < 0 || (size_t)n >= mids_size - len)
+			break; /* cannot happen with SDP_MAX_MEDIA * NG_MID_MAX of room */
+		len += (size_t)n;
+	}
+	if (len && s->group_count < SDP_MAX_GROUPS)
+		s->groups[s->group_count++] = (struct sdp_group){ .semantics = SLICE_LIT("BUNDLE"),
+								  .mids = slice_make(mids, len) };
 }
 
 void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg)

@@ -62,7 +62,11 @@
  * relayed to or from it, so early media never reaches it in the clear.
  * A leg given other output than SDES gets a plain endpoint again.
  *
- * Not done: a=mid and BUNDLE towards a browser that a plain SDP lacks.
+ * a=mid and BUNDLE (RFC 8843) towards a browser: each WebRTC m= line gets
+ * a mid (see ng_webrtc_media()) and the session one BUNDLE group of them.
+ * The relay keeps one endpoint per m= line, so only the first line of a
+ * bundle really works (audio-only calls are fine; audio+video to a browser
+ * needs BUNDLE demultiplexing in the engine, not done).
  */
 #ifndef RTCB_MEDIA_NG_WEBRTC_H
 #define RTCB_MEDIA_NG_WEBRTC_H
@@ -80,6 +84,8 @@ enum ng_output {
 
 /* "<tag> <suite> inline:<40 base64>": room to spare. */
 #define NG_SDES_LINE_MAX 96
+/* a=mid values kept per leg (RFC 8843 allows 16 bytes; browsers use "0") */
+#define NG_MID_MAX 33
 
 /* One leg of one stream, kept with the call. */
 struct ng_webrtc_leg {
@@ -98,6 +104,9 @@ struct ng_webrtc_leg {
 	bool sdes, sdes_savpf, have_ours;
 	struct sdes_crypto sdes_theirs, sdes_ours;
 	char sdes_line[NG_SDES_LINE_MAX];
+	/* a=mid of its last SDP ("" without one or when longer), and the one
+	 * we print to it when it is WebRTC (which the SDP points into) */
+	char mid[NG_MID_MAX], mid_ours[NG_MID_MAX];
 };
 
 enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
@@ -115,13 +124,15 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
  * call for, when it differs from what the endpoint has. */
 int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg);
 
-/* Make m WebRTC for leg, with the credentials of the endpoint facing it
- * (local, which with host must outlive the printing) and its RTP and
- * RTCP ports (the latter a component-2 candidate in an answer to a leg
- * that did not offer rtcp-mux). */
-void ng_webrtc_media(struct sdp_media *m, struct ng_webrtc_leg *leg, const struct ng_request *req,
-		     bool offer, const struct media_local_security *local, const char *host,
-		     uint16_t port, uint16_t rtcp_port);
+/* Make m (m= line index) WebRTC for leg, with the credentials of the
+ * endpoint facing it (local, which with host must outlive the printing)
+ * and its RTP and RTCP ports (the latter a component-2 candidate in an
+ * answer to a leg that did not offer rtcp-mux). Its a=mid: in an answer
+ * the one the leg offered; else the sender's; else the index. */
+void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *leg,
+		     const struct ng_request *req, bool offer,
+		     const struct media_local_security *local, const char *host, uint16_t port,
+		     uint16_t rtcp_port);
 /* Make m RTP/SAVP for leg with one a=crypto of ours: in an answer the
  * suite and tag of the line we took from the leg's offer, else
  * AES_CM_128_HMAC_SHA1_80 with tag 1. A key already printed to the leg
@@ -131,11 +142,16 @@ int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
 /* The leg gets other than SDES output: an SDES or pending endpoint facing
  * it becomes plain again (end-to-end SRTP passes through untouched). */
 void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg);
-/* Make m plain for leg. */
+/* Make m plain for leg: also without what only WebRTC uses (a=mid, msid,
+ * extmap, rtcp-fb: RTP/AVP has no feedback). */
 void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
 			   const struct ng_request *req, bool offer);
 /* The session level once some m= line was made WebRTC or plain: the
- * sender's session-level ICE and DTLS go; a=ice-lite when lite. */
-void ng_webrtc_session(struct sdp_session *s, bool lite);
+ * sender's session-level ICE and DTLS go; a=ice-lite when lite, with one
+ * a=group:BUNDLE of the WebRTC m= lines (mids: room for the group's value,
+ * which the SDP then points into; browsers use max-bundle), and without
+ * the sender's BUNDLE group and msid-semantic when none is WebRTC. */
+void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
+		       size_t mids_size);
 
 #endif

@@ -4,15 +4,20 @@
 # Chromium (Debian's, driven by playwright-core) loads web/dist from
 # rtcbridge's HTTPS server and phones call each other through rtcbridge over
 # SIP over WebSocket; a JsSIP client calls the SIP.js phone. See
-# phone.test.mjs for the list of checks.
+# phone.test.mjs for the list of checks. Then gateway.test.mjs: the web phone
+# calls a real SIP phone (baresip, extension 1007 over UDP, started here) and
+# back through rtcbridge's media gateway, audio checked by frequency both
+# ways, and a tshark capture shows DTLS-SRTP on the browser leg and plain RTP
+# on the phone leg.
 #
 # Everything runs inside a private network namespace that has only a loopback
 # interface: this script installs what is missing (tests/browser/install.sh:
 # chromium, npm packages, web/dist; needs the network), then runs itself again
 # under `unshare --net` (as root) or `unshare --net --map-root-user`, brings lo
 # up, starts rtcbridge (temporary state directory; SIP 26060 udp/tcp, 26061
-# tls, HTTPS 26443, HTTP 26080, so nothing clashes with other tests) and the
-# browser. Prints one line per check and ends with "N passed, N failed";
+# tls, HTTPS 26443, HTTP 26080, media relay 26100-26199, so nothing clashes
+# with other tests), baresip (SIP 26072, ctrl_tcp 26091, RTP 26200-26249) and
+# the browser. Prints one line per check and ends with "N passed, N failed";
 # exits 1 when a check failed.
 #
 #   BROWSER_TEST_OUT   where screenshots and failure logs go (tests/browser/out)
@@ -21,6 +26,8 @@
 #   KEEP_TMP=1         keep the temporary directory (daemon log, config, state)
 #   BROWSER_CONF_EXTRA appended verbatim to the daemon's configuration file
 #   BROWSER_LOG_LEVEL  the daemon's log_level (info)
+#   BROWSER_TIMEOUT, BROWSER_GATEWAY_TIMEOUT  time limits of phone.test.mjs
+#                      (178 s) and gateway.test.mjs (110 s)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,6 +69,12 @@ SIP_PORT=26060
 TLS_PORT=26061
 HTTPS_PORT=26443
 HTTP_PORT=26080
+RELAY_PORTS=26100-26199
+BARESIP_EXT=1007
+BARESIP_SIP_PORT=26072 # baresip also takes TCP 26072 and TLS 26073
+BARESIP_CTRL_PORT=26091
+BARESIP_RTP_PORTS=26200-26249
+BARESIP_TONE_HZ=1000
 OUT=${BROWSER_TEST_OUT:-$here/out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -71,13 +84,24 @@ CONF=$T/rtcbridge.conf
 LOG=$T/rtcbridge.log
 mkdir -p "$STATE"
 DAEMON_PID=
-extra_failed=0
-extra_passed=0
+BARESIP_PID=
 
 log() { printf '[browser] %s\n' "$*"; }
 
+# stop_baresip: SIGTERM (it un-registers), SIGKILL after 3 s.
+stop_baresip() {
+	[ -n "$BARESIP_PID" ] || return 0
+	kill -TERM "$BARESIP_PID" 2>/dev/null
+	local deadline=$((SECONDS + 3))
+	while kill -0 "$BARESIP_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+	kill -KILL "$BARESIP_PID" 2>/dev/null
+	wait "$BARESIP_PID" 2>/dev/null
+	BARESIP_PID=
+}
+
 cleanup() {
 	local rc=$?
+	stop_baresip
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
@@ -117,6 +141,10 @@ default_expires = 600
 [proxy]
 invite_timeout = 30
 
+[media]
+port_min = ${RELAY_PORTS%-*}
+port_max = ${RELAY_PORTS#*-}
+
 [http]
 https_port = $HTTPS_PORT
 http_port = $HTTP_PORT
@@ -152,30 +180,103 @@ log "rtcbridge pid $DAEMON_PID listens (https $HTTPS_PORT, http $HTTP_PORT, sip 
 # are recorded. Random passwords, handed to the test by environment.
 users_json="{"
 sep=
-for ext in 1001 1002 1003 1004 1005 1006; do
+for ext in 1001 1002 1003 1004 1005 1006 "$BARESIP_EXT"; do
 	pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12)
 	if ! timeout 20 "$build/rtcbridge-ctl" --state-dir "$STATE" user add "$ext" - <<<"$pw" >/dev/null; then
 		summary_fail "rtcbridge-ctl user add $ext failed"
 	fi
 	users_json+="$sep\"$ext\":\"$pw\""
 	sep=,
+	[ "$ext" = "$BARESIP_EXT" ] && baresip_pw=$pw
 done
 users_json+="}"
+
+# baresip, the SIP phone of gateway.test.mjs: UDP to rtcbridge, G.711 only,
+# no ICE or SRTP modules (a plain phone), answers calls by itself, sends a
+# sine (ausine), records what it decodes (sndfile, into rec/), plays nothing
+# (aubridge), is driven through ctrl_tcp. -s traces SIP into its log, which
+# the test reads (stdbuf: line by line, not in 4 KB blocks); -t: it quits by
+# itself even if this script is killed. When it is missing or does not start,
+# gateway.test.mjs fails and says so.
+BARESIP_DIR=$T/baresip
+BARESIP_LOG=$T/baresip.log
+if command -v baresip >/dev/null; then
+	mkdir -p "$BARESIP_DIR/rec"
+	cat >"$BARESIP_DIR/config" <<CFG
+poll_method		epoll
+sip_listen		127.0.0.1:$BARESIP_SIP_PORT
+net_interface		127.0.0.1
+call_local_timeout	20
+call_max_calls		2
+audio_player		aubridge,nil
+audio_alert		aubridge,nil
+audio_source		ausine,$BARESIP_TONE_HZ
+ausrc_srate		48000
+ausrc_channels		2
+audio_level		no
+rtp_ports		$BARESIP_RTP_PORTS
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			ausine.so
+module			aubridge.so
+module			sndfile.so
+module_tmp		account.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$BARESIP_CTRL_PORT
+snd_path		$BARESIP_DIR/rec
+statmode_default	off
+CFG
+	printf '<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:127.0.0.1:%d;transport=udp";answermode=auto;regint=300;audio_codecs=pcmu,pcma\n' \
+		"$BARESIP_EXT" "$baresip_pw" "$SIP_PORT" >"$BARESIP_DIR/accounts"
+	stdbuf -oL -eL baresip -f "$BARESIP_DIR" -s -t 400 >"$BARESIP_LOG" 2>&1 </dev/null &
+	BARESIP_PID=$!
+	log "baresip pid $BARESIP_PID (extension $BARESIP_EXT, ctrl_tcp $BARESIP_CTRL_PORT, rtp $BARESIP_RTP_PORTS)"
+else
+	log "baresip is not installed (scripts/install-deps.sh): the gateway tests will fail"
+fi
 
 export RTCB_HTTPS_URL="https://127.0.0.1:$HTTPS_PORT/"
 export RTCB_HTTP_URL="http://127.0.0.1:$HTTP_PORT/"
 export RTCB_USERS="$users_json"
 export RTCB_OUT="$OUT"
 export RTCB_WEB="$top/web"
-export RTCB_RESULTS="$T/results"
 export RTCB_CHROMIUM=${RTCB_CHROMIUM:-/usr/bin/chromium}
+export RTCB_TMP="$T"
+export RTCB_RELAY_PORTS="$RELAY_PORTS"
+export RTCB_BARESIP_EXT="$BARESIP_EXT"
+export RTCB_BARESIP_SIP="127.0.0.1:$BARESIP_SIP_PORT"
+export RTCB_BARESIP_CTRL="$BARESIP_CTRL_PORT"
+export RTCB_BARESIP_RTP_PORTS="$BARESIP_RTP_PORTS"
+export RTCB_BARESIP_TONE="$BARESIP_TONE_HZ"
+export RTCB_BARESIP_LOG="$BARESIP_LOG"
+export RTCB_BARESIP_REC="$BARESIP_DIR/rec"
 
-timeout -k 5 "${BROWSER_TIMEOUT:-178}" node "$here/phone.test.mjs"
-rc=$?
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	log "FAIL the browser tests did not finish within ${BROWSER_TIMEOUT:-178} s"
-	extra_failed=$((extra_failed + 1))
-fi
+passed=0
+failed=0
+
+# run_tests SCRIPT SECONDS: one test program under a time limit; its "PASSED
+# FAILED" (written to RTCB_RESULTS) is added to the totals, and a program that
+# fails without saying so counts as one failure.
+run_tests() {
+	local script=$1 limit=$2 results="$T/results-${1%%.*}" rc p=0 f=0
+	RTCB_RESULTS=$results timeout -k 5 "$limit" node "$here/$script"
+	rc=$?
+	if [ -s "$results" ]; then
+		read -r p f <"$results"
+	elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		log "FAIL $script did not finish within $limit s"
+	elif [ "$rc" -ne 0 ]; then
+		log "FAIL $script exited $rc before reporting results"
+	fi
+	[ "$f" -gt 0 ] || [ "$rc" -eq 0 ] || f=1
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+run_tests phone.test.mjs "${BROWSER_TIMEOUT:-178}"
+run_tests gateway.test.mjs "${BROWSER_GATEWAY_TIMEOUT:-110}"
+stop_baresip
 
 # The daemon must still be alive and stop cleanly on SIGTERM.
 stop_ok=0
@@ -197,22 +298,11 @@ fi
 DAEMON_PID=
 if [ "$stop_ok" = 1 ]; then
 	log "ok   rtcbridge survived the tests and stopped cleanly"
-	extra_passed=$((extra_passed + 1))
+	passed=$((passed + 1))
 else
-	extra_failed=$((extra_failed + 1))
+	failed=$((failed + 1))
 fi
 
-passed=0
-failed=0
-if [ -s "$RTCB_RESULTS" ]; then
-	read -r passed failed <"$RTCB_RESULTS"
-elif [ "$rc" -ne 0 ]; then
-	log "FAIL phone.test.mjs exited $rc before reporting results"
-	failed=1
-fi
-passed=$((passed + extra_passed))
-failed=$((failed + extra_failed))
-[ "$failed" -gt 0 ] || [ "$rc" -eq 0 ] || failed=1
 log "screenshots and failure logs: $OUT"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -302,11 +302,18 @@ static void browser_offers(void **state)
 	assert_plain(e);
 	assert_false(has(e, "a=rtcp-mux"));
 	assert_true(has(e, "a=rtpmap:111 opus/48000/2"));
+	/* the phone gets no BUNDLE or mid: WebRTC's alone */
+	assert_false(has(e, "a=group:BUNDLE"));
+	assert_false(has(e, "a=mid:"));
 
 	phone_sdp(sdp, sizeof(sdp), e->phone_port);
 	command(e, ng_calls_answer, "answer", "call-id", "w1", "from-tag", "browser", "to-tag",
 		"phone", "sdp", sdp, "transport-protocol", "UDP/TLS/RTP/SAVPF", "ICE", "force", NULL);
 	uint16_t port = assert_webrtc(e, "passive", ufrag, pwd);
+	/* the browser's mid comes back, bundled (Chrome refuses an answer
+	 * that drops either) */
+	assert_true(has(e, "a=group:BUNDLE 0\r\n"));
+	assert_true(has(e, "a=mid:0\r\n"));
 
 	assert_false(stun_ok(e, port, ufrag, "not-our-password-at-all"));
 	assert_true(stun_ok(e, port, ufrag, pwd));
@@ -322,6 +329,9 @@ static void phone_offers(void **state)
 	command(e, ng_calls_offer, "offer", "call-id", "w2", "from-tag", "phone", "sdp", sdp,
 		"transport-protocol", "UDP/TLS/RTP/SAVPF", "ICE", "force", NULL);
 	uint16_t port = assert_webrtc(e, "actpass", ufrag, pwd);
+	/* a phone's SDP has no mid: the browser gets one, bundled (max-bundle) */
+	assert_true(has(e, "a=group:BUNDLE 0\r\n"));
+	assert_true(has(e, "a=mid:0\r\n"));
 
 	browser_sdp(sdp, sizeof(sdp), e->browser_port, "passive");
 	command(e, ng_calls_answer, "answer", "call-id", "w2", "from-tag", "phone", "to-tag",
