@@ -438,6 +438,16 @@ int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
 	return err;
 }
 
+int media_endpoint_ice_restart(struct media_call *call, unsigned endpoint)
+{
+	int err = endpoint_usable(call, endpoint);
+	if (!err)
+		err = ice_string_generate(call->ice[endpoint].ufrag, ICE_UFRAG_LEN);
+	if (!err)
+		err = ice_string_generate(call->ice[endpoint].pwd, ICE_PWD_LEN);
+	return err;
+}
+
 int media_endpoint_get_local_security(struct media_call *call, unsigned endpoint,
 				      struct media_local_security *out)
 {

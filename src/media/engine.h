@@ -131,6 +131,7 @@ struct media_endpoint_stats {
 	uint64_t packets_sent, bytes_sent;         /* datagrams out to its remote */
 	uint64_t dropped_source;     /* strict_source: not from the remote */
 	uint64_t dropped_unroutable; /* not bridged, peer on hold or without address */
+	uint64_t dropped_no_consent; /* the peer is a browser whose consent expired */
 	uint64_t dropped_oversize;   /* longer than the receive buffer (1900) */
 	uint64_t ignored;            /* plain: STUN, DTLS; secure: what it has no use for */
 	uint64_t not_rtp;            /* relayed though not parsable as RTP */
@@ -190,7 +191,8 @@ struct media_security {
 	struct srtp_keys sdes;
 };
 
-/* Sets (or replaces, restarting DTLS and dropping SRTP keys) the
+/* Sets (or replaces, restarting DTLS and dropping SRTP keys, unless only
+ * the ICE credentials differ: see media_endpoint_ice_restart()) the
  * endpoint's security. EINVAL for an unknown mode, strings that are not
  * terminated within their arrays, a malformed fingerprint or an unknown
  * SDES profile; on any error the endpoint is left plain. STUN is answered
@@ -199,6 +201,13 @@ struct media_security {
  * only, so SRTCP on a separate RTCP port is not keyed (dropped). */
 int media_endpoint_set_security(struct media_call *call, unsigned endpoint,
 				const struct media_security *security);
+
+/* New local ICE credentials for the endpoint (an ICE restart, RFC 8445
+ * 9: the answerer changes its own too). They reach the worker, and the
+ * checks, with the next media_endpoint_set_security(); a DTLS-SRTP
+ * endpoint whose role and remote fingerprint stay the same keeps its DTLS
+ * connection and SRTP keys through that call. */
+int media_endpoint_ice_restart(struct media_call *call, unsigned endpoint);
 
 /* What our SDP says for the endpoint: a=ice-ufrag, a=ice-pwd (made at
  * media_endpoint_create(), kept for the endpoint's life) and

@@ -149,6 +149,9 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 	leg->rtcp_mux = m->rtcp_mux;
 	if (leg->webrtc) {
 		credentials_of(s, m, fp, &next);
+		if (leg->security.mode == MEDIA_SECURITY_DTLS_SRTP && leg->security.remote_ufrag[0] &&
+		    strcmp(next.remote_ufrag, leg->security.remote_ufrag))
+			leg->ice_restart = true;
 		next.dtls_client = leg->security.dtls_client; /* the role is apply's */
 		enum sdp_direction dir = sdp_media_direction(s, m);
 		*hold = dir == SDP_DIRECTION_SENDONLY || dir == SDP_DIRECTION_INACTIVE;
@@ -178,6 +181,9 @@ int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc
 	}
 	if (!leg->stale)
 		return 0;
+	if (leg->ice_restart && (err = media_endpoint_ice_restart(call, endpoint)))
+		return err;
+	leg->ice_restart = false;
 	if ((err = media_endpoint_set_security(call, endpoint, &leg->security)))
 		return err;
 	leg->stale = false;

@@ -95,6 +95,8 @@ struct ng_webrtc_leg {
 	enum sdp_setup ours;   /* the a=setup we last printed to it; NONE: none yet */
 	/* The endpoint facing the leg lacks `security` (zeroed: both plain). */
 	bool stale;
+	/* Its ICE credentials changed (an ICE restart): ours change too. */
+	bool ice_restart;
 	/* mode and remote credentials from its SDP; the role is set by
 	 * ng_webrtc_apply() */
 	struct media_security security;

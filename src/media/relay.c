@@ -25,7 +25,7 @@
  *      peer's RTP socket, RTCP out of its RTCP socket or, with rtcp-mux on
  *      the peer's side, its RTP socket; to the remote of that socket. A
  *      secure peer gets it protected in place (dropped while its SRTP is
- *      not ready).
+ *      not ready, or once a browser's consent has expired).
  *
  * Datagrams are queued by destination socket (at most two per batch: the
  * peer's RTP and RTCP sockets) and flushed with one sendmmsg() each, the
@@ -169,6 +169,10 @@ static void relay_one(struct media_worker *w, struct relay_socket *s, uint8_t *b
 	struct relay_socket *dst = &peer->sockets[rtcp && !peer->rtcp_mux ? RELAY_RTCP : RELAY_RTP];
 	if (!netaddr_family(&dst->remote)) {
 		ep->counters.dropped_unroutable++;
+		return;
+	}
+	if (secure_consent_lost(peer, loop_now_ms(w->loop))) {
+		ep->counters.dropped_no_consent++;
 		return;
 	}
 	if (secure_enabled(peer) && !secure_protect(peer, ep, rtcp, buf, &len, RELAY_BUF_LEN))

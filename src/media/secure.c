@@ -21,7 +21,9 @@
  * the RTCP one, which latches its own remote); DTLS counts on the RTP
  * socket only.
  *
- * DTLS (RFC 5764). SET_SECURITY makes the dtls_conn; a server waits for
+ * DTLS (RFC 5764). SET_SECURITY makes the dtls_conn (unless only the ICE
+ * credentials change, an ICE restart: then the connection and its SRTP
+ * keys stay, as the browser keeps them); a server waits for
  * the ClientHello, a client starts after the first valid binding request
  * (RFC 8842: once a pair works). Datagrams are taken from the RTP socket's
  * remote only, and what the connection produces goes there. Its
@@ -33,6 +35,12 @@
  * leaves: the relay forwards each packet to exactly one socket, so no
  * other copy of a packet can be clobbered, and relay.c leaves
  * SRTP_SESSION_TRAILER_MAX bytes of room behind every receive buffer.
+ *
+ * Consent (RFC 7675). A browser sends a binding request every few
+ * seconds while it wants our media; once one has come, SECURE_CONSENT_
+ * TIMEOUT_MS without another stops what we relay to it (counted as
+ * dropped_no_consent) until the next. At hang-up a connected DTLS
+ * association is closed with a close_notify, so the browser knows at once.
  *
  * Replies (STUN, DTLS) go out at once with sendto() from the worker's
  * control_out buffer, which keeps its capacity: nothing is allocated per
@@ -55,6 +63,33 @@ static struct loop *endpoint_loop(const struct worker_endpoint *ep)
 	return ep->call->worker->loop;
 }
 
+static void send_control(struct relay_socket *s, const struct netaddr *to, const struct mbuf *b)
+{
+	if (sendto(s->fd, b->data, b->len, MSG_DONTWAIT, &to->u.sa, to->len) < 0)
+		s->endpoint->counters.send_errors++;
+}
+
+void secure_close(struct worker_endpoint *ep)
+{
+	struct endpoint_security *sec = &ep->security;
+	struct relay_socket *s = &ep->sockets[RELAY_RTP];
+	struct mbuf *out = &ep->call->worker->control_out;
+
+	if (!sec->dtls || dtls_conn_state(sec->dtls) != DTLS_STATE_CONNECTED ||
+	    !netaddr_family(&s->remote))
+		return;
+	dtls_conn_close(sec->dtls);
+	while (dtls_conn_take_output(sec->dtls, out) == 0)
+		send_control(s, &s->remote, out);
+}
+
+bool secure_consent_lost(const struct worker_endpoint *ep, uint64_t now_ms)
+{
+	const struct endpoint_security *sec = &ep->security;
+	return sec->mode == MEDIA_SECURITY_DTLS_SRTP && sec->checked &&
+	       now_ms - sec->last_check_ms > SECURE_CONSENT_TIMEOUT_MS;
+}
+
 void secure_clear(struct worker_endpoint *ep)
 {
 	struct endpoint_security *sec = &ep->security;
@@ -64,12 +99,31 @@ void secure_clear(struct worker_endpoint *ep)
 	memset(sec, 0, sizeof(*sec));
 }
 
+/* Same DTLS association: new ICE credentials alone (an ICE restart). */
+static bool dtls_unchanged(const struct endpoint_security *sec, const struct media_security *m)
+{
+	return sec->mode == MEDIA_SECURITY_DTLS_SRTP && m->mode == MEDIA_SECURITY_DTLS_SRTP &&
+	       sec->dtls && sec->dtls_client == m->dtls_client &&
+	       !strcmp(sec->remote_fingerprint, m->remote_fingerprint);
+}
+
+static void credentials_set(struct endpoint_security *sec, const struct worker_security_settings *ws)
+{
+	memcpy(sec->local_ufrag, ws->local_ufrag, sizeof(sec->local_ufrag));
+	memcpy(sec->local_pwd, ws->local_pwd, sizeof(sec->local_pwd));
+	memcpy(sec->remote_ufrag, ws->settings.remote_ufrag, sizeof(sec->remote_ufrag));
+}
+
 int secure_set(struct worker_endpoint *ep, const struct worker_security_settings *ws)
 {
 	const struct media_security *m = &ws->settings;
 	struct endpoint_security *sec = &ep->security;
 	int err = 0;
 
+	if (dtls_unchanged(sec, m)) {
+		credentials_set(sec, ws); /* DTLS and SRTP go on: no silence after a restart */
+		return 0;
+	}
 	secure_clear(ep);
 	switch (m->mode) {
 	case MEDIA_SECURITY_NONE:
@@ -92,17 +146,12 @@ int secure_set(struct worker_endpoint *ep, const struct worker_security_settings
 		return err;
 	}
 	sec->mode = m->mode;
-	memcpy(sec->local_ufrag, ws->local_ufrag, sizeof(sec->local_ufrag));
-	memcpy(sec->local_pwd, ws->local_pwd, sizeof(sec->local_pwd));
-	memcpy(sec->remote_ufrag, m->remote_ufrag, sizeof(sec->remote_ufrag));
+	sec->dtls_client = m->dtls_client;
+	memcpy(sec->remote_fingerprint, m->remote_fingerprint, sizeof(sec->remote_fingerprint));
+	credentials_set(sec, ws);
 	return 0;
 }
 
-static void send_control(struct relay_socket *s, const struct netaddr *to, const struct mbuf *b)
-{
-	if (sendto(s->fd, b->data, b->len, MSG_DONTWAIT, &to->u.sa, to->len) < 0)
-		s->endpoint->counters.send_errors++;
-}
 
 /* ------------------------------------------------------------ DTLS */
 

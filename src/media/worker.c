@@ -35,6 +35,7 @@
 
 static void endpoint_close(struct media_worker *w, struct worker_endpoint *ep)
 {
+	secure_close(ep);
 	secure_clear(ep);
 	for (int c = RELAY_RTP; c <= RELAY_RTCP; c++) {
 		struct relay_socket *s = &ep->sockets[c];

@@ -55,6 +55,10 @@ struct endpoint_security {
 	char local_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
 	char local_pwd[MEDIA_ICE_PWD_MAX + 1];
 	char remote_ufrag[MEDIA_ICE_UFRAG_MAX + 1];
+	/* DTLS_SRTP: what the connection was made for (an ICE restart that
+	 * keeps both keeps the connection and its keys) */
+	bool dtls_client;
+	char remote_fingerprint[MEDIA_FINGERPRINT_MAX + 1];
 	struct dtls_conn *dtls;       /* DTLS_SRTP */
 	bool dtls_started;            /* client: ClientHello sent */
 	struct loop_timer dtls_timer; /* retransmission */
@@ -165,6 +169,12 @@ void relay_socket_readable(int fd, uint32_t events, void *arg);
 int secure_set(struct worker_endpoint *ep, const struct worker_security_settings *s);
 /* Frees the state (timer, DTLS, SRTP); back to mode NONE. */
 void secure_clear(struct worker_endpoint *ep);
+/* RFC 7675 5.1: no valid binding request for 30 s: consent expired. */
+#define SECURE_CONSENT_TIMEOUT_MS 30000
+/* Has a browser's consent expired (DTLS-SRTP endpoints that got checks)? */
+bool secure_consent_lost(const struct worker_endpoint *ep, uint64_t now_ms);
+/* Closing the endpoint: a close_notify to the browser when DTLS is up. */
+void secure_close(struct worker_endpoint *ep);
 static inline bool secure_enabled(const struct worker_endpoint *ep)
 {
 	return ep->security.mode != MEDIA_SECURITY_NONE;

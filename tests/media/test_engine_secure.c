@@ -245,23 +245,30 @@ static void phone_to_browser(struct env *e, uint16_t seq)
 
 /* ------------------------------------------------------------- browser */
 
-/* W as DTLS server (a=setup:passive), or as client when engine_client. */
-static void set_dtls_security(struct env *e, bool engine_client)
+/* W as DTLS server (a=setup:passive), or as client when engine_client,
+ * for a browser whose ICE ufrag is ufrag. */
+static void set_dtls_security_ufrag(struct env *e, bool engine_client, const char *ufrag)
 {
 	struct media_security sec = { .mode = MEDIA_SECURITY_DTLS_SRTP, .dtls_client = engine_client };
-	strcpy(sec.remote_ufrag, BROWSER_UFRAG);
+	snprintf(sec.remote_ufrag, sizeof(sec.remote_ufrag), "%s", ufrag);
 	strcpy(sec.remote_pwd, "browserbrowserbrowserpw");
 	snprintf(sec.remote_fingerprint, sizeof(sec.remote_fingerprint), "%s",
 		 dtls_cert_fingerprint(browser_cert));
 	assert_int_equal(media_endpoint_set_security(e->call, W, &sec), 0);
 }
 
-/* A binding request from the browser to W, keyed with pwd; the reply. */
-static void stun_check(struct env *e, const char *pwd, uint8_t seed, struct stun_msg *reply,
-		       uint8_t *reply_buf)
+static void set_dtls_security(struct env *e, bool engine_client)
+{
+	set_dtls_security_ufrag(e, engine_client, BROWSER_UFRAG);
+}
+
+/* A binding request from the browser (ICE ufrag ufrag) to W, keyed with
+ * pwd; the reply. */
+static void stun_check_as(struct env *e, const char *ufrag, const char *pwd, uint8_t seed,
+			  struct stun_msg *reply, uint8_t *reply_buf)
 {
 	char username[2 * MEDIA_ICE_UFRAG_MAX + 2];
-	snprintf(username, sizeof(username), "%s:%s", e->local.ufrag, BROWSER_UFRAG);
+	snprintf(username, sizeof(username), "%s:%s", e->local.ufrag, ufrag);
 	struct stun_binding_request req = {
 		.username = slice_from_cstr(username),
 		.priority = 0x6e7f1eff,
@@ -282,6 +289,12 @@ static void stun_check(struct env *e, const char *pwd, uint8_t seed, struct stun
 	assert_int_equal(stun_parse(reply_buf, (size_t)n, reply), 0);
 	assert_memory_equal(reply->tid, req.tid, STUN_TID_LEN);
 	assert_true(stun_check_fingerprint(reply, reply_buf));
+}
+
+static void stun_check(struct env *e, const char *pwd, uint8_t seed, struct stun_msg *reply,
+		       uint8_t *reply_buf)
+{
+	stun_check_as(e, BROWSER_UFRAG, pwd, seed, reply, reply_buf);
 }
 
 /* The browser's DTLS side (client unless W is) against W until connected
@@ -422,6 +435,47 @@ static void test_dtls_engine_client(void **state)
 	phone_to_browser(e, 2);
 }
 
+/* An ICE restart (new credentials on both sides, same fingerprint and
+ * role) keeps the DTLS association and its SRTP keys: media goes on with
+ * the browser's existing session, old credentials are refused. At the
+ * end, deleting the call sends the browser a close_notify. */
+static void test_ice_restart_keeps_dtls(void **state)
+{
+	struct env *e = *state;
+	uint8_t reply_buf[PACKET_MAX], buf[PACKET_MAX];
+	struct stun_msg reply;
+	struct media_local_security before;
+	env_start(e, false);
+	set_dtls_security(e, false);
+	stun_check(e, e->local.pwd, 5, &reply, reply_buf);
+	assert_int_equal(reply.cls, STUN_CLASS_SUCCESS);
+	browser_handshake(e, DTLS_ROLE_CLIENT);
+	browser_to_phone(e, 1);
+	phone_to_browser(e, 2);
+
+	before = e->local;
+	assert_int_equal(media_endpoint_ice_restart(e->call, W), 0);
+	set_dtls_security_ufrag(e, false, "rstr");
+	assert_int_equal(media_endpoint_get_local_security(e->call, W, &e->local), 0);
+	assert_string_not_equal(e->local.ufrag, before.ufrag);
+	assert_string_not_equal(e->local.pwd, before.pwd);
+	assert_string_equal(e->local.fingerprint, before.fingerprint);
+
+	stun_check_as(e, "rstr", before.pwd, 6, &reply, reply_buf);
+	assert_int_equal(reply.cls, STUN_CLASS_ERROR); /* the old password is gone */
+	stun_check_as(e, "rstr", e->local.pwd, 7, &reply, reply_buf);
+	assert_int_equal(reply.cls, STUN_CLASS_SUCCESS);
+	for (uint16_t seq = 3; seq < 6; seq++) { /* no new handshake: the same keys */
+		browser_to_phone(e, seq);
+		phone_to_browser(e, (uint16_t)(seq + 10));
+	}
+
+	media_call_delete(e->call);
+	ssize_t n = recv_within(e->browser.fd, buf, sizeof(buf), NULL, WAIT_MS);
+	assert_true(n > 0);
+	assert_int_equal(buf[0], 21); /* a DTLS alert record: close_notify */
+}
+
 static void test_sdes(void **state)
 {
 	struct env *e = *state;
@@ -471,12 +525,14 @@ static void test_bad_settings(void **state)
 	assert_string_equal(local.fingerprint, e->local.fingerprint);
 }
 
-/* The scenarios once, unmeasured: OpenSSL's algorithm caches and this
+/* The scenarios once, unmeasured: OpenSSL's algorithm caches (and what
+ * its first close_notify sets up), this
  * thread's error queue (made the first time an error is queued, which
  * depends on timing), libsrtp's init, glibc's thread stacks. */
 static int warm_up(void **state)
 {
-	void (*const scenarios[])(void **) = { test_dtls_srtp, test_dtls_engine_client, test_sdes };
+	void (*const scenarios[])(void **) = { test_dtls_srtp, test_dtls_engine_client,
+					       test_ice_restart_keeps_dtls, test_sdes };
 	(void)state;
 	ERR_clear_error();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
@@ -498,6 +554,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_dtls_srtp),
 		T(test_dtls_engine_client),
+		T(test_ice_restart_keeps_dtls),
 		T(test_wrong_password),
 		T(test_sdes),
 		T(test_bad_settings),
