@@ -28,7 +28,10 @@
 // Tests: the page calls baresip (it answers by itself); baresip calls the
 // page (ctrl_tcp "dial", the page answers); hold and resume by the page's
 // Hold button (baresip gets the re-INVITEs; on hold the relay sends baresip
-// no tone, after resume the tones again both ways); a capture on lo (tshark)
+// no tone, after resume the tones again both ways); an ICE restart by the
+// page (a re-INVITE with new ICE credentials: rtcbridge answers with new ones
+// too, the same fingerprint and port, keeps DTLS and SRTP; the tones go on
+// both ways, no new DTLS handshake); a capture on lo (tshark)
 // of a call: DTLS handshake and SRTP (the profile from the ServerHello;
 // payloads longer than the phone leg's by its auth tag, and none of the
 // phone leg's payloads in clear) between Chromium and the relay, plain G.711
@@ -41,6 +44,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -666,6 +670,223 @@ test("gateway: hold and resume from the web phone; silence on hold, tones after"
   console.log(`      after resume: the relay sends baresip ${resumed.text}`);
   assert.ok(onHold.ok, `on hold, the relay still sends baresip the browser's tone: ${onHold.text}`);
   assert.ok(resumed.ok, `after resume, the relay does not send baresip the browser's tone: ${resumed.text}`);
+}, 40000);
+
+// An ICE restart (RFC 8445 9) from the web phone mid-call: SIP.js's
+// session.invite() with offerOptions.iceRestart sends a re-INVITE whose offer
+// has new ice-ufrag/ice-pwd. rtcbridge's answer must bring new credentials of
+// its own (RFC 8445 9: the answerer changes them too) but the same
+// fingerprint and relay port, and rtcbridge must keep its DTLS association
+// and SRTP keys, as Chromium does (same fingerprints: no new handshake). So
+// the page's ICE comes back to connected with its DTLS transport connected
+// throughout, and the tones go on both ways within seconds: the page's
+// analyser for baresip's tone; for the browser's, a capture of the phone leg
+// (baresip 1.0 stops recording after a re-INVITE, see the hold test), which
+// also shows any new DTLS handshake (a ClientHello) on the browser leg.
+const sdpValue = (sdp, attr) => (new RegExp(`^a=${attr}:(.+?)\\s*$`, "m").exec(sdp || "") || [])[1];
+const sdpPort = (sdp) => Number((/^m=audio (\d+) /m.exec(sdp || "") || [])[1]);
+const iceOf = (sdp) => ({ ufrag: sdpValue(sdp, "ice-ufrag"), pwd: sdpValue(sdp, "ice-pwd"), fingerprint: sdpValue(sdp, "fingerprint"), port: sdpPort(sdp) });
+
+// A STUN message (RFC 5389) in a UDP payload: type, transaction id, USERNAME,
+// and whether its MESSAGE-INTEGRITY holds under `key` (short-term: the
+// ice-pwd); null when the payload is no STUN.
+function stunOf(payload, key) {
+  if (payload.length < 20 || payload[0] > 3 || payload.readUInt32BE(4) !== 0x2112a442) return null;
+  const msg = { type: payload.readUInt16BE(0), tid: payload.subarray(8, 20).toString("hex"), username: null, integrity: false };
+  const end = Math.min(payload.length, 20 + payload.readUInt16BE(2));
+  for (let at = 20; at + 4 <= end; ) {
+    const type = payload.readUInt16BE(at);
+    const len = payload.readUInt16BE(at + 2);
+    if (at + 4 + len > end) break;
+    if (type === 0x0006) msg.username = payload.toString("utf8", at + 4, at + 4 + len);
+    if (type === 0x0008 && len === 20 && key) {
+      const head = Buffer.from(payload.subarray(0, at)); // the length counts up to the end of MESSAGE-INTEGRITY
+      head.writeUInt16BE(at + 24 - 20, 2);
+      msg.integrity = createHmac("sha1", key).update(head).digest().equals(payload.subarray(at + 4, at + 24));
+    }
+    at += 4 + ((len + 3) & ~3);
+  }
+  return msg;
+}
+
+// The page's RTCPeerConnection: descriptions, states, its transport stats.
+async function pcView(page) {
+  return page.evaluate(async () => {
+    const pc = window.phone.peerConnection;
+    if (!pc) return null;
+    const transports = [];
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === "transport") {
+        transports.push({ id: r.id, dtlsState: r.dtlsState, iceState: r.iceState, dtlsRole: r.dtlsRole, srtpCipher: r.srtpCipher, localCertificateId: r.localCertificateId, remoteCertificateId: r.remoteCertificateId, selectedCandidatePairChanges: r.selectedCandidatePairChanges });
+      }
+    });
+    return {
+      local: pc.localDescription && pc.localDescription.sdp,
+      remote: pc.remoteDescription && pc.remoteDescription.sdp,
+      ice: pc.iceConnectionState,
+      connection: pc.connectionState,
+      transports,
+    };
+  });
+}
+
+test("gateway: ICE restart from the web phone mid-call; new ICE credentials, same DTLS, tones after", async () => {
+  await needPhone();
+  const page = await phonePage(BROWSER_EXT);
+  const file = path.join(TMP, "ice-restart.pcap");
+  const capture = await startCapture(file);
+  const times = {};
+  const checks = []; // { ok, text }: all printed, the failed ones fail the test
+  const check = (ok, text) => {
+    checks.push({ ok: !!ok, text });
+    console.log(`      ${ok ? "ok  " : "FAIL"} ${text}`);
+  };
+  let mark;
+  let offer; // the re-INVITE's ICE credentials
+  let answer; // rtcbridge's new ones
+  try {
+    mark = phone.mark();
+    await browserCallsPhone(page, mark, "before the ICE restart");
+    await expectTones(page, mark, "before the ICE restart");
+    const before = await pcView(page);
+    assert.ok(before && before.remote, "the page has no RTCPeerConnection with a remote description");
+    await page.evaluate(() => {
+      const pc = window.phone.peerConnection;
+      const sender = pc.getSenders().find((s) => s.transport);
+      window.__iceRestart = { dtls: [], ice: [], hasDtlsTransport: !!(sender && sender.transport) };
+      if (sender) sender.transport.addEventListener("statechange", () => window.__iceRestart.dtls.push(sender.transport.state));
+      pc.addEventListener("iceconnectionstatechange", () => window.__iceRestart.ice.push(pc.iceConnectionState));
+    });
+    const sipFrom = await page.evaluate(() => window.phone.sipMessages.length);
+    const recBefore = await recordingAt(mark);
+    const reMark = phone.mark();
+
+    // the re-INVITE with an ICE restart, as the Hold button does its own
+    times.restart = Date.now();
+    const r = await page.evaluate(async () => {
+      const s = window.phone.session;
+      if (!s) return { error: "window.phone.session is null" };
+      const saved = s.sessionDescriptionHandlerOptionsReInvite; // invite() keeps the options for later re-INVITEs
+      try {
+        return await new Promise((resolve) => {
+          const timer = setTimeout(() => resolve({ error: "no final response to the re-INVITE within 6 s" }), 6000);
+          const done = (v) => {
+            clearTimeout(timer);
+            resolve(v);
+          };
+          s.invite({
+            sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false }, offerOptions: { iceRestart: true } },
+            requestDelegate: {
+              onAccept: (res) => done({ code: res.message.statusCode }),
+              onReject: (res) => done({ error: `re-INVITE refused: ${res.message.statusCode} ${res.message.reasonPhrase}` }),
+            },
+          }).catch((e) => done({ error: `invite() failed: ${e.message}` }));
+        });
+      } finally {
+        s.sessionDescriptionHandlerOptionsReInvite = saved;
+      }
+    });
+    times.accepted = Date.now();
+    assert.ok(!r.error, `ICE restart: ${r.error}`);
+    console.log(`      ICE restart: re-INVITE answered ${r.code} in ${times.accepted - times.restart} ms`);
+
+    // 1. the offer: new ICE credentials, in the SIP log as in localDescription
+    const sip = await page.evaluate(() => window.phone.sipMessages.map((m) => ({ dir: m.dir, text: m.text })));
+    const invites = (list) => list.filter((m) => m.dir === "out" && /^INVITE /.test(m.text) && /^a=ice-ufrag:/m.test(m.text));
+    const firstOffer = invites(sip.slice(0, sipFrom))[0];
+    const reOffer = invites(sip.slice(sipFrom)).at(-1);
+    assert.ok(firstOffer && reOffer, `the page's SIP log lacks the first INVITE or the re-INVITE with SDP (${invites(sip).length} INVITEs with ICE)`);
+    const after = await pcView(page);
+    const o1 = iceOf(firstOffer.text);
+    const o2 = (offer = iceOf(reOffer.text));
+    const l2 = iceOf(after.local);
+    console.log(`      offers: first ufrag ${o1.ufrag}, re-INVITE ufrag ${o2.ufrag} (localDescription ${l2.ufrag})`);
+    check(o2.ufrag && o2.pwd && o2.ufrag !== o1.ufrag && o2.pwd !== o1.pwd, `the re-INVITE's offer has new ice-ufrag/ice-pwd (${o1.ufrag} -> ${o2.ufrag}; pwd ${o1.pwd === o2.pwd ? "same" : "new"})`);
+    check(l2.ufrag === o2.ufrag && l2.pwd === o2.pwd, "the page's localDescription carries the re-INVITE's credentials");
+
+    // 2. rtcbridge's answer: new ICE credentials, same fingerprint and port
+    const a1 = iceOf(before.remote);
+    const a2 = (answer = iceOf(after.remote));
+    console.log(`      answers: ufrag ${a1.ufrag} -> ${a2.ufrag}, port ${a1.port} -> ${a2.port}, fingerprint ${a1.fingerprint === a2.fingerprint ? "same" : `${a1.fingerprint} -> ${a2.fingerprint}`}`);
+    check(a2.ufrag && a2.ufrag !== a1.ufrag, `rtcbridge's answer has a new a=ice-ufrag (${a1.ufrag} -> ${a2.ufrag})`);
+    check(a2.pwd && a2.pwd !== a1.pwd, `rtcbridge's answer has a new a=ice-pwd (${a1.pwd === a2.pwd ? "same" : "new"})`);
+    check(a2.fingerprint && a2.fingerprint === a1.fingerprint, `rtcbridge's answer has the same a=fingerprint (${a1.fingerprint === a2.fingerprint ? "same" : "changed"})`);
+    check(a2.port === a1.port && RELAY.has(a2.port), `rtcbridge's answer has the same relay port (${a1.port} -> ${a2.port})`);
+
+    // 4. ICE back to connected, DTLS transport connected all along
+    await page
+      .waitForFunction(() => ["connected", "completed"].includes(window.phone.peerConnection?.iceConnectionState), null, { timeout: 5000, polling: 100 })
+      .catch(() => {});
+    times.iceBack = Date.now();
+    const seen = await page.evaluate(() => window.__iceRestart);
+    const now = await pcView(page);
+    const t1 = before.transports[0] || {};
+    const t2 = now.transports[0] || {};
+    console.log(`      page: iceConnectionState ${now.ice} (changes ${seen.ice.join(" -> ") || "none"}), DTLS transport changes: ${seen.dtls.join(" -> ") || "none"}`);
+    console.log(`      transport stats before: ${JSON.stringify(t1)}`);
+    console.log(`      transport stats after:  ${JSON.stringify(t2)}`);
+    check(["connected", "completed"].includes(now.ice), `the page's iceConnectionState is back to connected/completed (${now.ice}, ${times.iceBack - times.accepted} ms after the answer)`);
+    check(seen.dtls.every((s) => s === "connected"), `the page's DTLS transport stays connected (state changes: ${seen.dtls.join(", ") || "none"})`);
+    check(t2.dtlsState === "connected" && t1.localCertificateId === t2.localCertificateId && t1.remoteCertificateId === t2.remoteCertificateId, `getStats: transport dtlsState ${t2.dtlsState}, certificates ${t1.remoteCertificateId === t2.remoteCertificateId ? "unchanged" : "changed"}`);
+
+    // 3. the tones: baresip's on the page now, the browser's to baresip in the capture below
+    const deadline = times.accepted + 6000;
+    let toPage;
+    do toPage = await pageHears(page);
+    while (!toPage.ok && Date.now() < deadline);
+    times.heard = Date.now();
+    check(toPage.ok, `after the restart the page hears ${toPage.text}`);
+    times.toPhoneFrom = Date.now();
+    await sleep(2000);
+    times.toPhoneTo = Date.now();
+    const recAfter = await recordingAt(mark);
+    const grew = recAfter.file === recBefore.file ? recAfter.size - recBefore.size : null;
+    const reInvite = await phoneGot(reMark, /^INVITE /, 500);
+    console.log(`      baresip: ${reInvite ? "got a re-INVITE" : "got no re-INVITE"}; its recording grew ${grew} bytes since before the restart`);
+
+    check(await page.evaluate(() => window.phone.callState === "connected"), "the page's call survives the restart");
+    check(phone.callState(mark) === "CALL_ESTABLISHED", "baresip's call survives the restart");
+    await pageHangsUp(page, mark);
+    await sleep(300);
+  } finally {
+    await capture.stop();
+  }
+
+  const packets = readCapture(file);
+  const toPhone = toneVerdict(relayToPhone(packets, times.toPhoneFrom, times.toPhoneTo), BROWSER_HZ, PHONE_TOL_HZ, MIN_RMS);
+  check(toPhone.ok, `after the restart the relay sends baresip ${toPhone.text}`);
+  const browserLeg = packets.filter((p) => (RELAY.has(p.src) || RELAY.has(p.dst)) && !PHONE_RTP.has(p.src) && !PHONE_RTP.has(p.dst));
+  const hellos = (from, to) => browserLeg.filter((p) => p.time >= from && p.time < to && p.handshake.includes(1)).length;
+  const hellosBefore = hellos(0, times.restart);
+  const hellosAfter = hellos(times.restart, Infinity);
+  // the longest pause in the relay's RTP-headed packets to the page around the
+  // restart (information only: whether they decrypt shows in what the page hears)
+  const toPageTimes = browserLeg.filter((p) => RELAY.has(p.src) && p.time >= times.restart - 1000 && p.time <= times.toPhoneTo && rtpOf(p.payload)).map((p) => p.time);
+  let gap = 0;
+  for (let i = 1; i < toPageTimes.length; i++) gap = Math.max(gap, toPageTimes[i] - toPageTimes[i - 1]);
+  console.log(`      capture ${file}: ${packets.length} packets; relay -> page RTP/SRTP packets: longest pause ${Math.round(gap)} ms around the restart`);
+  // the page's connectivity checks under the new credentials, and rtcbridge's
+  // answers to them signed with its new ice-pwd
+  const newUser = `${answer.ufrag}:${offer.ufrag}`;
+  const requests = new Map();
+  let answered = 0;
+  let signed = 0;
+  for (const p of browserLeg.filter((q) => q.time >= times.restart)) {
+    const m = stunOf(p.payload, answer.pwd);
+    if (m && m.type === 0x0001 && RELAY.has(p.dst) && m.username === newUser) requests.set(m.tid, m);
+    else if (m && m.type === 0x0101 && RELAY.has(p.src) && requests.has(m.tid)) {
+      answered += 1;
+      if (m.integrity) signed += 1;
+    }
+  }
+  check(
+    requests.size > 0 && answered > 0 && signed === answered,
+    `browser leg: ${requests.size} binding requests as ${newUser} after the restart, ${answered} success responses from the relay, ${signed} with MESSAGE-INTEGRITY under the new ice-pwd`,
+  );
+  check(hellosBefore >= 1 && hellosAfter === 0, `browser leg: DTLS ClientHello ${hellosBefore} before the restart, ${hellosAfter} after (no new handshake)`);
+
+  const failedChecks = checks.filter((c) => !c.ok);
+  assert.equal(failedChecks.length, 0, `ICE restart: ${failedChecks.length} of ${checks.length} checks failed:\n${failedChecks.map((c) => c.text).join("\n")}`);
 }, 40000);
 
 test("gateway: capture on lo: DTLS-SRTP on the browser leg, plain G.711 RTP on the phone leg", async () => {
