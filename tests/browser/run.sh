@@ -32,6 +32,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# baresip_config: the configuration of gateway.test.mjs's phone
+# shellcheck source=tests/baresip.sh
+. "$top/tests/baresip.sh"
 build=${1:-${RTCBRIDGE_BUILD:-$top/build}}
 
 summary_fail() { # message: one failed check and the closing line
@@ -201,32 +204,8 @@ users_json+="}"
 BARESIP_DIR=$T/baresip
 BARESIP_LOG=$T/baresip.log
 if command -v baresip >/dev/null; then
-	mkdir -p "$BARESIP_DIR/rec"
-	cat >"$BARESIP_DIR/config" <<CFG
-poll_method		epoll
-sip_listen		127.0.0.1:$BARESIP_SIP_PORT
-net_interface		127.0.0.1
-call_local_timeout	20
-call_max_calls		2
-audio_player		aubridge,nil
-audio_alert		aubridge,nil
-audio_source		ausine,$BARESIP_TONE_HZ
-ausrc_srate		48000
-ausrc_channels		2
-audio_level		no
-rtp_ports		$BARESIP_RTP_PORTS
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module			sndfile.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$BARESIP_CTRL_PORT
-snd_path		$BARESIP_DIR/rec
-statmode_default	off
-CFG
+	baresip_config "$BARESIP_DIR" "127.0.0.1:$BARESIP_SIP_PORT" 127.0.0.1 "127.0.0.1:$BARESIP_CTRL_PORT" \
+		"$BARESIP_RTP_PORTS" "$BARESIP_TONE_HZ" "$BARESIP_DIR/rec"
 	printf '<sip:%s@127.0.0.1>;auth_pass=%s;outbound="sip:127.0.0.1:%d;transport=udp";answermode=auto;regint=300;audio_codecs=pcmu,pcma\n' \
 		"$BARESIP_EXT" "$baresip_pw" "$SIP_PORT" >"$BARESIP_DIR/accounts"
 	stdbuf -oL -eL baresip -f "$BARESIP_DIR" -s -t 400 >"$BARESIP_LOG" 2>&1 </dev/null &

@@ -22,6 +22,9 @@ set -uo pipefail
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$LIB_DIR/../.." && pwd)
+# baresip_config: the test phones' baresip configuration
+# shellcheck source=tests/baresip.sh
+. "$TOP/tests/baresip.sh"
 SIPP_DIR=$TOP/tests/sipp
 SIP_HOST=127.0.0.1
 SIP_HOST6=::1

@@ -28,34 +28,9 @@ phone() {
 	[ "$transport" = tls ] && proxy_port=$TLS_PORT
 	pw=$(random_password)
 	rtcb_ctl user add "$user" "$pw" >/dev/null || fail "rtcbridge-ctl user add $user failed"
-	mkdir -p "$T/$name" "$T/$name/rec"
 	# baresip also binds TCP on sport and TLS on sport+1: keep ports 2 apart.
-	cat >"$T/$name/config" <<CFG
-poll_method		epoll
-sip_listen		$SIP_HOST:$sport
-net_interface		$SIP_HOST
-call_local_timeout	20
-call_max_calls		2
-audio_player		aubridge,nil
-audio_alert		aubridge,nil
-audio_source		ausine,440
-ausrc_srate		48000
-ausrc_channels		2
-audio_level		no
-rtp_ports		$rtp
-rtp_stats		yes
-module_path		/usr/lib/baresip/modules
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module			sndfile.so
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		$SIP_HOST:$cport
-snd_path		$T/$name/rec
-statmode_default	off
-CFG
+	baresip_config --rtp-stats "$T/$name" "$SIP_HOST:$sport" "$SIP_HOST" "$SIP_HOST:$cport" "$rtp" 440 "$T/$name/rec" ||
+		fail "cannot write $T/$name/config"
 	printf '<sip:%s@%s>;auth_pass=%s;outbound="sip:%s:%d;transport=%s";answermode=auto;regint=300;audio_codecs=pcmu\n' \
 		"$user" "$SIP_HOST" "$pw" "$SIP_HOST" "$proxy_port" "$transport" >"$T/$name/accounts"
 	# -t: baresip quits by itself even if this script is killed.

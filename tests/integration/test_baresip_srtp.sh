@@ -180,45 +180,14 @@ declare -A PHONE_CTRL PHONE_PID PHONE_USER
 # line (";mediaenc=srtp-mand" ...). PHONE_ADDR: its own address (default
 # 127.0.0.1); PHONE_CONFIG: extra config lines; PHONE_OPTS: extra options.
 phone() {
-	local name=$1 user=$2 sport=$3 cport=$4 rtp=$5 tone=$6 params=$7 pw m addr=${PHONE_ADDR:-$SIP_HOST}
+	local name=$1 user=$2 sport=$3 cport=$4 rtp=$5 tone=$6 params=$7 pw addr=${PHONE_ADDR:-$SIP_HOST}
 	shift 7
 	pw=$(random_password)
 	rtcb_ctl user add "$user" "$pw" >/dev/null || fail "rtcbridge-ctl user add $user failed"
-	mkdir -p "$T/$name/rec"
 	# baresip also binds TCP on sport and TLS on sport+1: keep ports 2 apart.
-	# ausine makes 48 kHz stereo only.
-	cat >"$T/$name/config" <<CFG
-poll_method		epoll
-sip_listen		$addr:$sport
-net_interface		$addr
-call_local_timeout	20
-call_max_calls		2
-audio_player		aubridge,nil
-audio_alert		aubridge,nil
-audio_source		ausine,$tone
-ausrc_srate		48000
-ausrc_channels		2
-audio_level		no
-rtp_ports		$rtp
-rtp_stats		yes
-module_path		$MODDIR
-module			g711.so
-module			ausine.so
-module			aubridge.so
-module			sndfile.so
-CFG
-	[ -z "${PHONE_CONFIG:-}" ] || printf '%s\n' "$PHONE_CONFIG" >>"$T/$name/config"
-	for m in "$@"; do
-		printf 'module\t\t\t%s.so\n' "$m" >>"$T/$name/config"
-	done
-	cat >>"$T/$name/config" <<CFG
-module_tmp		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		$SIP_HOST:$cport
-snd_path		$T/$name/rec
-statmode_default	off
-CFG
+	baresip_config --rtp-stats --line "${PHONE_CONFIG:-}" \
+		"$T/$name" "$addr:$sport" "$addr" "$SIP_HOST:$cport" "$rtp" "$tone" "$T/$name/rec" "$@" ||
+		fail "cannot write $T/$name/config"
 	# the AOR's domain is rtcbridge's address whatever the phone's own
 	printf '<sip:%s@%s>;auth_pass=%s;outbound="sip:%s:%d;transport=udp";answermode=auto;regint=300;audio_codecs=pcmu%s\n' \
 		"$user" "$SIP_HOST" "$pw" "$SIP_HOST" "$SIP_PORT" "$params" >"$T/$name/accounts"
