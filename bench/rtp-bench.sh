@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Media benchmark: rtcbridge's relay against rtpengine (userspace only), both
 # driven over the ng protocol with the same SDPs by bench/rtpload (C), one
-# after the other, on 127.0.0.1. Scenario 1: plain RTP on both legs.
+# after the other at each rung of a ladder, on 127.0.0.1. Scenario plain:
+# plain RTP on both legs; scenario sdes: SDES-SRTP on one leg, plain RTP on
+# the other.
 #
-#   bash bench/rtp-bench.sh                       # both relays (~3-10 minutes)
+#   bash bench/rtp-bench.sh                       # both relays, both scenarios (~10-25 minutes)
+#   bash bench/rtp-bench.sh --scenarios sdes      # one scenario
 #   bash bench/rtp-bench.sh --relays rtcbridge    # one relay
 #   bash bench/rtp-bench.sh --help                # every option (bench/rtpbench.py)
 #
-# Installs rtpengine-daemon (and a C compiler, python3, taskset) with apt-get
-# when missing, builds bench/rtpload with cc -O2 (not part of the Makefile),
+# Installs rtpengine-daemon (and a C compiler, libsrtp2-dev, python3, taskset)
+# with apt-get when missing, builds bench/rtpload with cc -O2 -lsrtp2 (not
+# part of the Makefile),
 # builds nothing else: run `make` first for rtcbridge. Not part of `make test`.
 # See bench/README.md for what is measured and how to read the output.
 set -euo pipefail
@@ -18,6 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 need=()
 [ -x /usr/bin/rtpengine ] || need+=(rtpengine-daemon)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+[ -f /usr/include/srtp2/srtp.h ] || need+=(libsrtp2-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
@@ -31,7 +36,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$here/../build"
-cc -O2 -Wall -o "$here/../build/rtpload" "$here/rtpload.c"   # in build/: ignored by git
+cc -O2 -Wall -o "$here/../build/rtpload" "$here/rtpload.c" -lsrtp2   # in build/: ignored by git
 
 # ng ports (rtcbridge 38222, rtpengine 38223, rtcbridge's unused SIP 38060)
 # must be free, and no other rtpengine may hold the relay port range.
@@ -42,5 +47,6 @@ for port in 38060 38222 38223; do
 	fi
 done
 
-# Every rung is bounded inside the driver; this is the backstop (< 15 min).
-exec timeout -k 30 870 python3 "$here/rtpbench.py" "$@"
+# Every rung is bounded inside the driver, which also refuses a ladder whose
+# worst case passes --max-minutes (40); this is the backstop (45 min).
+exec timeout -k 30 2700 python3 "$here/rtpbench.py" "$@"
