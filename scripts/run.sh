@@ -82,9 +82,11 @@ if [ -z "$users" ]; then
 	echo "   server/domain  $server  (or this machine's name, or 127.0.0.1 locally)"
 	echo "   UDP and TCP    port $udp_port / $tcp_port"
 	echo "   TLS            port $tls_port"
-	echo "   username       1001 (auth user = username), the password above"
-	echo " Then dial another extension (e.g. 1002)."
+	echo "   username       1003 (auth user = username), the password above"
+	echo " Then dial another extension: a browser (1001) and a SIP phone (1003)"
+	echo " talk through rtcbridge's media relay (UDP ports 20000-30000)."
 	echo " Manage users:   $ctl --state-dir $state_dir user add NAME PASSWORD"
+	echo " Live calls:     $ctl --state-dir $state_dir calls"
 	echo "================================================================"
 else
 	echo "================================================================"
@@ -93,6 +95,7 @@ else
 	echo " Users: $(printf '%s' "$users" | tr '\n' ' ')"
 	echo " Passwords are stored only as hashes; they were printed at the first start."
 	echo " Set a new one:  $ctl --state-dir $state_dir user add 1001 NEWPASSWORD"
+	echo " Live calls:     $ctl --state-dir $state_dir calls"
 	echo "================================================================"
 fi
 

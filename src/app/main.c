@@ -174,7 +174,6 @@ static int start_media(struct server *srv, const struct config *cfg, struct medi
 		log_error("media engine: cannot start its workers: %s", strerror(err));
 		return err;
 	}
-	as.timeout_ms = ns.timeout_ms;
 	as.advertised = ns.advertised;
 	as.bind = ns.bind;
 	if (as.mode != ANCHOR_NEVER && (err = anchor_create(&srv->anchor, *enginep, srv->loop, &as)))
@@ -310,7 +309,8 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = start_media(&srv, &cfg, &engine, &ng)))
 		goto out;
-	if ((err = calls_create(&srv.calls, srv.loop, srv.store, srv.anchor)))
+	if ((err = calls_create(&srv.calls, srv.loop, srv.store, srv.anchor,
+				cfg.media_timeout * 1000)))
 		goto out;
 	if ((err = control_create(&control, &srv, cfg.state_dir)))
 		goto out;

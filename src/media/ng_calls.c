@@ -49,6 +49,7 @@ struct ng_call {
 	char *tag[LEG_COUNT];  /* NULL until known */
 	struct media_call *media;
 	int64_t created;       /* Unix seconds */
+	uint64_t last_signal_ms; /* loop time of the last offer, answer or touch */
 	struct ng_stream streams[SDP_MAX_MEDIA]; /* by m= line index */
 };
 
@@ -59,7 +60,8 @@ struct ng_call {
 struct ng_calls {
 	struct media_engine *engine;
 	struct loop *loop;
-	uint32_t sweep_ms;         /* 0: no timeout, no sweep */
+	uint32_t timeout_ms;       /* 0: no timeout, no sweep */
+	uint32_t sweep_ms;
 	struct loop_timer sweep;
 	struct netaddr advertised; /* family 0: chosen per request */
 	struct netaddr bind;
@@ -113,6 +115,7 @@ static int call_create(struct ng_calls *calls, struct slice call_id, struct ng_c
 	if ((err = media_call_create(calls->engine, call->call_id, &call->media)))
 		goto out;
 	call->created = (int64_t)time(NULL);
+	call->last_signal_ms = calls->loop ? loop_now_ms(calls->loop) : 0;
 	hash_insert(&calls->by_id, &call->link, slice_hash(call_id));
 	*callp = call;
 out:
@@ -139,8 +142,9 @@ static int leg_of(const struct ng_call *call, struct slice tag)
 	return -1;
 }
 
-/* Delete the calls the engine reports timed out, and run again. A call
- * whose statistics cannot be read now (ETIMEDOUT) waits for the next run. */
+/* Delete the calls the engine reports timed out and that had no signalling
+ * for as long, and run again. A call whose statistics cannot be read now
+ * (ETIMEDOUT) waits for the next run. */
 static void sweep(void *arg)
 {
 	struct ng_calls *calls = arg;
@@ -149,7 +153,8 @@ static void sweep(void *arg)
 	for (uint32_t b = 0; stats && b <= calls->by_id.mask; b++) {
 		LIST_FOREACH_SAFE(&calls->by_id.buckets[b], it, tmp) {
 			struct ng_call *call = LIST_ENTRY(it, struct ng_call, link.link);
-			if (media_call_stats(call->media, stats) || !stats->timed_out)
+			if (loop_now_ms(calls->loop) - call->last_signal_ms < calls->timeout_ms ||
+			    media_call_stats(call->media, stats) || !stats->timed_out)
 				continue;
 			log_info("media: call %s: no media for %llu s, deleted", call->call_id,
 				 (unsigned long long)(stats->idle_ms / 1000));
@@ -179,6 +184,7 @@ int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine, struc
 		return ENOMEM;
 	}
 	if (timeout_ms) {
+		calls->timeout_ms = timeout_ms;
 		calls->sweep_ms = timeout_ms / 2;
 		if (calls->sweep_ms > SWEEP_MAX_MS)
 			calls->sweep_ms = SWEEP_MAX_MS;
@@ -194,7 +200,7 @@ void ng_calls_destroy(struct ng_calls *calls)
 {
 	if (!calls)
 		return;
-	if (calls->sweep_ms)
+	if (calls->timeout_ms)
 		loop_timer_stop(calls->loop, &calls->sweep);
 	for (uint32_t b = 0; b <= calls->by_id.mask; b++)
 		LIST_FOREACH_SAFE(&calls->by_id.buckets[b], it, tmp)
@@ -429,6 +435,8 @@ static int handle_sdp(struct ng_calls *calls, struct ng_call *call, int from, bo
 		*reason = err == ENOSPC ? "Ran out of ports" : "Failed to set up the media relay";
 		return err;
 	}
+	if (calls->loop)
+		call->last_signal_ms = loop_now_ms(calls->loop);
 	for (size_t i = 0; !offer && i < calls->sdp->media_count; i++)
 		if (call->streams[i].used && calls->sdp->media[i].codec_count)
 			sdp_codec_name(&calls->sdp->media[i].codecs[0], call->streams[i].codec,

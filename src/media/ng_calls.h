@@ -42,7 +42,7 @@
  * 10 s, at least 1 s) asks the engine for each call's statistics and
  * deletes the calls it reports timed out, i.e. that received no datagram
  * at all, on any endpoint, for `timeout` (counted from the call's creation
- * when none ever came). Every datagram counts, RTCP too, so a call on hold
+ * when none ever came), and had no offer or answer for as long either. Every datagram counts, RTCP too, so a call on hold
  * lives on as long as either phone still sends its RTCP reports - which
  * is what rtpengine does as well (its separate silent-timeout is not
  * implemented). A call so deleted is logged ("no media for N s") and gets

@@ -44,8 +44,10 @@ int anchor_create(struct anchor **anchorp, struct media_engine *engine, struct l
 	if (!anchor)
 		return ENOMEM;
 	anchor->mode = settings->mode;
-	if ((err = ng_calls_create(&anchor->calls, engine, loop, settings->timeout_ms,
-				   &settings->advertised, &settings->bind))) {
+	/* no sweep of its own: the call list times calls out (calls.h), after
+	 * reading their quality for the CDR, and never while they ring */
+	if ((err = ng_calls_create(&anchor->calls, engine, loop, 0, &settings->advertised,
+				   &settings->bind))) {
 		free(anchor);
 		return err;
 	}

@@ -56,7 +56,6 @@ int anchor_mode_parse(const char *text, enum anchor_mode *mode);
 
 struct anchor_settings {
 	enum anchor_mode mode;
-	uint32_t timeout_ms;       /* the engine's; calls without media are dropped */
 	struct netaddr advertised; /* family 0: the address facing each recipient */
 	struct netaddr bind;       /* the engine's bind address */
 };

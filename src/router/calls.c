@@ -4,8 +4,9 @@
  * Each call is one allocation holding its strings, in a hash by Call-ID
  * and in a list in the order calls began (for printing). The table owns
  * its calls; call_end() writes the CDR, releases the media and frees the
- * call. A loop timer sweeps for calls whose media timed out in the relay
- * or that outlived CALLS_MAX_SECONDS.
+ * call. A loop timer sweeps for answered calls whose relayed media
+ * stopped for [media] timeout (the anchor's relay table has no timeout of
+ * its own) or that outlived CALLS_MAX_SECONDS unanchored.
  */
 #include "router/calls.h"
 
@@ -23,7 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#define SWEEP_MS 5000
+/* Bounds of the sweep period (media timeout / 2). */
+#define SWEEP_MIN_MS 1000
+#define SWEEP_MAX_MS 5000
 
 struct call {
 	struct hash_link link; /* in calls.by_id */
@@ -40,6 +43,8 @@ struct calls {
 	struct anchor *anchor;
 	struct hash by_id;
 	struct list all;
+	uint32_t media_timeout_ms; /* 0: none */
+	uint32_t sweep_ms;
 	struct loop_timer sweep;
 };
 
@@ -112,6 +117,18 @@ static void call_end(struct calls *calls, struct call *c, const char *dispositio
 	free(c);
 }
 
+/* An answered anchored call whose relay saw no packet for the timeout,
+ * counted from the answer at the earliest (a call may ring without
+ * media for longer). */
+static bool media_stopped(struct calls *calls, const struct call *c, int64_t now)
+{
+	struct ng_call_quality q;
+
+	return calls->media_timeout_ms && now - c->answer_ms >= (int64_t)calls->media_timeout_ms &&
+	       anchor_quality(calls->anchor, slice_from_cstr(c->call_id), &q) == 0 &&
+	       q.idle_ms >= calls->media_timeout_ms;
+}
+
 static void sweep(void *arg)
 {
 	struct calls *calls = arg;
@@ -119,17 +136,18 @@ static void sweep(void *arg)
 
 	LIST_FOREACH_SAFE(&calls->all, it, tmp) {
 		struct call *c = LIST_ENTRY(it, struct call, order);
-		if (c->anchored && !anchor_active(calls->anchor, slice_from_cstr(c->call_id)))
-			call_end(calls, c, "answered", 200, "no media"); /* the relay timed it out */
+		if (!c->answer_ms)
+			continue; /* ringing: Timer C ends it, media or not */
+		if (c->anchored && media_stopped(calls, c, now))
+			call_end(calls, c, "answered", 200, "no media");
 		else if (!c->anchored && now - c->start_ms > (int64_t)CALLS_MAX_SECONDS * 1000)
-			call_end(calls, c, c->answer_ms ? "answered" : "failed",
-				 c->answer_ms ? 200 : 408, "timeout");
+			call_end(calls, c, "answered", 200, "timeout");
 	}
-	loop_timer_start(calls->loop, &calls->sweep, SWEEP_MS, sweep, calls);
+	loop_timer_start(calls->loop, &calls->sweep, calls->sweep_ms, sweep, calls);
 }
 
 int calls_create(struct calls **callsp, struct loop *loop, struct store *store,
-		 struct anchor *anchor)
+		 struct anchor *anchor, uint32_t media_timeout_ms)
 {
 	struct calls *calls = calloc(1, sizeof(*calls));
 
@@ -140,8 +158,14 @@ int calls_create(struct calls **callsp, struct loop *loop, struct store *store,
 	calls->loop = loop;
 	calls->store = store;
 	calls->anchor = anchor;
+	calls->media_timeout_ms = media_timeout_ms;
+	calls->sweep_ms = media_timeout_ms / 2;
+	if (calls->sweep_ms < SWEEP_MIN_MS)
+		calls->sweep_ms = SWEEP_MIN_MS;
+	if (calls->sweep_ms > SWEEP_MAX_MS)
+		calls->sweep_ms = SWEEP_MAX_MS;
 	list_init(&calls->all);
-	loop_timer_start(loop, &calls->sweep, SWEEP_MS, sweep, calls);
+	loop_timer_start(loop, &calls->sweep, calls->sweep_ms, sweep, calls);
 	*callsp = calls;
 	return 0;
 }

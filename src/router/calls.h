@@ -9,8 +9,10 @@
  *   - the final failure of the INVITE (disposition from its status: busy
  *     486/600, cancelled 487, no answer 408/480, declined 603, failed),
  *   - a BYE (ended by the caller or the callee: the From tag says),
- *   - the relay's media timeout, for an anchored call whose media stopped
- *     (a BYE lost or never sent) - found by a sweep every few seconds,
+ *   - [media] timeout without any media, for an answered anchored call
+ *     (a BYE lost or never sent; ringing calls have none yet and are left
+ *     to Timer C) - found by a sweep every timeout / 2 (1 to 5 s), which
+ *     reads the relay's idle time, so the CDR still gets the call's quality,
  *   - CALLS_MAX_SECONDS without a BYE for a call that is not anchored,
  *   - the daemon's shutdown.
  * Ending reads the relay's statistics, writes the CDR, then releases the
@@ -32,9 +34,10 @@ struct store;
 /* A call not anchored and never ended by a BYE is dropped after this. */
 #define CALLS_MAX_SECONDS (24 * 3600)
 
-/* anchor may be NULL (no media relay). */
+/* anchor may be NULL (no media relay); media_timeout_ms 0: anchored calls
+ * never time out. */
 int calls_create(struct calls **callsp, struct loop *loop, struct store *store,
-		 struct anchor *anchor);
+		 struct anchor *anchor, uint32_t media_timeout_ms);
 /* Ends every live call ("shutdown"), releasing its media. NULL is fine. */
 void calls_destroy(struct calls *calls);
 

@@ -60,15 +60,57 @@ anchor = always (second daemon):
      talked, ended by callee, media relayed PCMU/8000, caller in / callee
      in = the packets A / B sent.
   9. as in auto mode, but media relayed in `calls` and in the CDRs.
+  13. a new call with RTP both ways; (a) B re-INVITEs naming a NEW RTP port
+     (a new socket): A gets it on the same relay port, B's 200 on its
+     relay port; after the ACK RTP from A reaches B's new port and none
+     its old one, RTP B sends from the new port reaches A, and `calls`
+     shows B's leg remote at the new port; (b) the same for A (the
+     caller) moving to a new port. Then B's BYE: "0 calls".
+  14. a new call: hold (a=sendonly) and resume by UPDATE from A instead
+     of re-INVITE: rewritten like a re-INVITE (UPDATE at B and its 200 at
+     A on the same relay ports, directions kept), RTP A -> B flows, B -> A
+     is not forwarded while A holds and flows again after the resume.
+  15. early media: B answers 183 with SDP (no 180) before its 200: A gets
+     the 183 on a relay port (not B's own), `calls` lists it ringing and
+     relayed, RTP B -> A and A -> B flow before the 200; the 200 names
+     the 183's relay port and media flows both ways after the ACK.
+  16. forked early media: phone3 registered from two UDP contacts; A's
+     INVITE reaches both; each answers 183 with SDP (own To tag, own
+     port): both 183s reach A rewritten (relay port, 127.0.0.1) and RTP
+     from each branch reaches A after its 183; branch 1 answers 200:
+     branch 2 is CANCELled (its 487 ACKed), and RTP A -> relay reaches
+     branch 1 only, branch 1 -> A flows. What the relay does between the
+     two 183s (A's RTP goes to the latest 183's branch) is printed as
+     "note" lines with VERBOSE=1, not checked: no rule says which is right.
 anchor = never (third daemon):
   6. browser -> phone: the INVITE's SDP reaches the phone byte-identical.
+anchor = auto with [media] timeout = 2 (fourth daemon, browser and phone):
+  17. browser -> phone; the phone answers 180 (no SDP) and rings 8 s, well
+     past the timeout and the call list's 1 s sweep (ringing calls never
+     time out: Timer C ends them), no media at all: `calls`, read every
+     0.5 s, lists it ringing with media relayed every time (some 10
+     listings after the timeout and a sweep, the last after 7 s); the log
+     has no "media: call <Call-ID>: deleted" for it. The phone's plain 200 reaches
+     the browser as WebRTC (ice-lite, our ICE credentials, one candidate
+     on a relay port, our fingerprint, setup:passive), the ACK reaches the
+     phone, and `calls` lists it answered, relayed, opus/48000.
+  18. then neither side sends anything: within timeout + sweep + 2 s of the
+     200 (and not before the timeout) the call list ends the call ("call
+     <Call-ID>: answered (200) ... ended by no media") and the relay
+     releases it; `calls` says "0 calls"; `cdrs 5` has the call: answered
+     (200), talked, ended by "no media", media relayed (its quality read
+     before the relay let go).
 After each daemon's stop `rtcbridge-ctl calls` exits non-zero naming
 control.sock. All on loopback, every wait bounded (`calls` and `cdrs` are
 polled for at most 1.5 s and 2 s: the relay counts and the store commits
-on their own schedule).
+on their own schedule; an RTP exchange waits at most 2 s for what must
+arrive, 0.6 s to see that nothing does, 0.1 s more for strays at a
+phone's old port; 17 rings 8 s, 18 waits at most 5 s for the relay's
+timeout and 6.5 s for the sweep).
 """
 import os
 import re
+import select
 import socket
 import struct
 import sys
@@ -89,7 +131,8 @@ BROWSER_PWD = "browserpasswordbrowserpw"
 BROWSER_FP = ":".join("%02X" % i for i in range(32))
 
 
-def extra(mode):
+def extra(mode, timeout=None):
+    """The [media] section; timeout: its `timeout` (s), else the default."""
     return """
 [media]
 anchor = %s
@@ -97,7 +140,7 @@ port_min = %d
 port_max = %d
 bind_address = %s
 workers = 1
-""" % (mode, PORT_MIN, PORT_MAX, HOST)
+%s""" % (mode, PORT_MIN, PORT_MAX, HOST, "timeout = %d\n" % timeout if timeout is not None else "")
 
 
 # ---- SDP -------------------------------------------------------------------
@@ -423,7 +466,8 @@ class Call:
 
     # -- either side
     def request(self, method, body=b""):
-        """An in-dialog request (re-INVITE, BYE); returns its CSeq."""
+        """An in-dialog request (re-INVITE, UPDATE, BYE); returns its CSeq.
+        The target refresh requests (INVITE, UPDATE) carry a Contact."""
         self.ua.cseq += 1
         headers = ["Route: %s" % r for r in self.route]
         if body:
@@ -432,7 +476,7 @@ class Call:
             self.ua.conn, method, self.target, self.local_uri, to_uri=self.remote_uri,
             call_id=self.call_id, cseq=self.ua.cseq, from_tag=self.local_tag, to_tag=self.remote_tag,
             headers=headers, body=body,
-            contact="<%s>" % self.ua.contact_uri if method == "INVITE" else None))
+            contact="<%s>" % self.ua.contact_uri if method in ("INVITE", "UPDATE") else None))
         return self.ua.cseq
 
     def ack_in_dialog(self, cseq, body=b""):
@@ -463,6 +507,17 @@ def wait_log(daemon, needle, timeout=2.0):
     deadline = time.monotonic() + timeout
     while True:
         if needle in log_text(daemon):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def wait_log_from(daemon, mark, needle, timeout):
+    """As wait_log, in what the log got after its first mark characters."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if needle in log_text(daemon)[mark:]:
             return True
         if time.monotonic() >= deadline:
             return False
@@ -593,7 +648,7 @@ def check_live_call(checks, what, daemon, caller, relayed, answered=True, codec=
 
 
 CDR_HEAD = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|-)  (\S+) -> (\S+)  (\S+(?: \S+)?) \((-?\d+)\)"
-                      r"(?:  talked (\d+) s)?(?:  ended by (\S+))?")
+                      r"(?:  talked (\d+) s)?(?:  ended by (\S+(?: \S+)?))?")
 CDR_MEDIA = re.compile(r"    call-id (\S+)  media (?:(direct)|(relayed) (\(no codec\)|\S+)"
                        r"  caller in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+"
                        r"  callee in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+)")
@@ -626,7 +681,8 @@ def parse_cdrs(out):
 def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_by=None, codec=None,
               caller_in=None, callee_in=None):
     """`cdrs 5` holds exactly one CDR of caller's call (the caller's Call),
-    as expected (the daemon commits it on its next loop turn: polled)."""
+    as expected (the daemon commits it on its next loop turn: polled);
+    relayed None: its media is not checked."""
     deadline = time.monotonic() + 2
     while True:
         r = daemon.ctl("cdrs", "5")
@@ -651,8 +707,9 @@ def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_
     else:
         checks.check(what + ": the CDR has no talk time and no 'ended by' (not answered)",
                      c["talked"] is None and c["ended_by"] is None, out)
-    checks.check(what + ": the CDR says media %s" % ("relayed" if relayed else "direct"),
-                 c["media"] == ("relayed" if relayed else "direct"), out)
+    if relayed is not None:
+        checks.check(what + ": the CDR says media %s" % ("relayed" if relayed else "direct"),
+                     c["media"] == ("relayed" if relayed else "direct"), out)
     if codec is not None:
         checks.check(what + ": the CDR names the codec " + codec, c["codec"] == codec, out)
     for key, want in (("caller_in", caller_in), ("callee_in", callee_in)):
@@ -991,12 +1048,433 @@ def malformed_sdp(checks, daemon, browser, phone):
     checks.check("8 the daemon still answers OPTIONS", r is not None and r.status == 200, status_of(r))
 
 
+# ---- scenarios (anchor = always): new ports, UPDATE, early media, forking ------------
+
+def drain_socket(sock):
+    """Throw away what sock has queued (strays of an earlier exchange)."""
+    sock.setblocking(False)
+    try:
+        while True:
+            sock.recv(2048)
+    except (BlockingIOError, InterruptedError):
+        pass
+    finally:
+        sock.settimeout(0.05)
+
+
+def flow(src, relay_port, sinks, ssrc, count=10, wait=2.0):
+    """count RTP packets src -> 127.0.0.1:relay_port; (sent, [what each socket
+    of sinks got]). Waits until some sink has them all (then 0.1 s more for
+    strays at the others), or wait s in all."""
+    for s in sinks:
+        drain_socket(s)
+    sent = [rtp(i, ssrc) for i in range(count)]
+    got = [[] for _ in sinks]
+    for p in sent:
+        src.sendto(p, (HOST, relay_port))
+        time.sleep(0.002)
+    deadline = time.monotonic() + wait
+    while True:
+        now = time.monotonic()
+        if any(len(g) >= count for g in got):
+            deadline = min(deadline, now + (0.1 if len(sinks) > 1 else 0))
+        if now >= deadline:
+            break
+        ready, _, _ = select.select(sinks, [], [], min(0.05, deadline - now))
+        for s in ready:
+            try:
+                got[sinks.index(s)].append(s.recv(2048))
+            except (socket.timeout, BlockingIOError):
+                pass
+    return sent, got
+
+
+def check_flow(checks, what, src, relay_port, dst, ssrc, stale=(), arrives=True):
+    """RTP src -> relay_port: dst gets every packet unchanged (arrives) or
+    none (not arrives: waits 0.6 s); the sockets in stale (a phone's old
+    ports, another branch) get none. True when all held."""
+    sinks = [dst] + list(stale)
+    sent, got = flow(src, relay_port, sinks, ssrc, wait=2.0 if arrives else 0.6)
+    if arrives:
+        ok = checks.check("%s: %d of %d arrive, unchanged" % (what, len(got[0]), len(sent)), got[0] == sent,
+                          "%d received, %d equal" % (len(got[0]), sum(x == y for x, y in zip(sent, got[0]))))
+    else:
+        ok = checks.check(what + ": nothing is forwarded", got[0] == [],
+                          "%d of %d arrived" % (len(got[0]), len(sent)))
+    for n, g in enumerate(got[1:]):
+        ok &= checks.check("%s: nothing reaches %s (port %d)" % (what, "the old port" if n == 0 else
+                                                                   "the other old port",
+                                                                   stale[n].getsockname()[1]),
+                           g == [], "%d of %d arrived there" % (len(g), len(sent)))
+    return ok
+
+
+def port_of(sock):
+    return sock.getsockname()[1]
+
+
+def check_relay_sdp(checks, what, msg, relay_port=None, not_ports=(), dir_want=None):
+    """A phone's SDP as the relay rewrote it: Content-Type, m=audio RTP/AVP
+    0 8 101 on a relay port (relay_port when given, none of not_ports),
+    every c= 127.0.0.1, the direction, Content-Length; the port."""
+    sdp = text(msg)
+    port = audio_port(sdp)
+    checks.check(what + ": Content-Type application/sdp",
+                 msg is not None and (msg.get("content-type") or "").startswith("application/sdp"),
+                 str(msg.get("content-type") if msg is not None else None))
+    if relay_port is None:
+        checks.check(what + ": m=audio RTP/AVP 0 8 101 on a relay port",
+                     in_range(port) and port not in not_ports
+                     and re.search(r"^m=audio \d+ RTP/AVP 0 8 101\s*$", sdp, re.M) is not None, sdp)
+    else:
+        checks.check(what + ": m=audio RTP/AVP 0 8 101 on the same relay port %s" % relay_port,
+                     port == relay_port and re.search(r"^m=audio \d+ RTP/AVP 0 8 101\s*$", sdp, re.M)
+                     is not None, sdp)
+    checks.check(what + ": every c= is 127.0.0.1", c_addrs(sdp) and all(a == HOST for a in c_addrs(sdp)), sdp)
+    if dir_want is not None:
+        checks.check(what + ": a=" + dir_want, direction(sdp) == dir_want, sdp)
+    check_length(checks, what, msg)
+    return port
+
+
+def anchored_call(checks, what, phone, phone2, a_media, b_media, sess):
+    """phone -> phone2 answered and ACKed through the relay, RTP checked
+    both ways; (caller's Call, callee's Call, the relay port A sends to,
+    the one B sends to). AssertionError when it cannot be set up."""
+    caller = Call.start(phone, "phone2", phone_sdp(port_of(a_media), sess, codecs="0 8 101"))
+    inv, callee, ok = ring_and_answer(checks, what, caller, phone2,
+                                      phone_sdp(port_of(b_media), sess + 1, codecs="0 8 101"))
+    port_b, port_a = audio_port(text(inv)), audio_port(text(ok))
+    if not checks.check(what + ": both SDPs name relay ports", in_range(port_a) and in_range(port_b),
+                        "%s %s" % (port_a, port_b)):
+        raise AssertionError(what + ": not anchored")
+    caller.ack()
+    checks.check(what + ": the ACK reaches phone B", phone2.expect_request("ACK", caller.call_id) is not None)
+    check_flow(checks, what + ": RTP A -> B", a_media, port_a, b_media, 0xC0C00000 + sess)
+    check_flow(checks, what + ": RTP B -> A", b_media, port_b, a_media, 0xD0D00000 + sess)
+    return caller, callee, port_a, port_b
+
+
+def reinvite_new_port(checks, daemon, phone, phone2):
+    """Check 13: B, then A, re-INVITEs naming a new RTP port."""
+    a_old, b_old, a_new, b_new = (media_socket() for _ in range(4))
+    try:
+        caller, callee, port_a, port_b = anchored_call(checks, "13 phone->phone (always)", phone, phone2,
+                                                       a_old, b_old, 7301)
+        # 13a: B moves to a new socket
+        what = "13a re-INVITE from B with a new port"
+        cseq = callee.request("INVITE", phone_sdp(port_of(b_new), 7302, codecs="0 8 101", version=2))
+        reinv = phone.expect_request("INVITE", caller.call_id, cseq=cseq)
+        if not checks.check(what + ": reaches A", reinv is not None):
+            raise AssertionError("no re-INVITE at A")
+        check_relay_sdp(checks, what + " at A", reinv, relay_port=port_a, dir_want="sendrecv")
+        phone.respond(reinv, 200, "OK", body=phone_sdp(port_of(a_old), 7301, codecs="0 8 101", version=2))
+        rok = phone2.expect_response(caller.call_id, "INVITE", cseq)
+        if not checks.check(what + ": 200 reaches B", rok is not None and rok.status == 200, status_of(rok)):
+            raise AssertionError("no 200 at B")
+        check_relay_sdp(checks, what + ": 200 at B", rok, relay_port=port_b, dir_want="sendrecv")
+        callee.ack_in_dialog(cseq)
+        checks.check(what + ": the ACK reaches A",
+                     phone.expect_request("ACK", caller.call_id, cseq=cseq, timeout=1.0) is not None)
+        check_flow(checks, what + ": RTP A -> B's new port", a_old, port_a, b_new, 0xC1C10001, stale=[b_old])
+        check_flow(checks, what + ": RTP B (from the new port) -> A", b_new, port_b, a_old, 0xD1D10001)
+        check_flow(checks, what + ": RTP A -> B's new port again", a_old, port_a, b_new, 0xC1C10002,
+                   stale=[b_old])
+        check_live_call(checks, what, daemon, caller, relayed=True,
+                        legs={"caller": {"port": port_a, "remote": "%s:%d" % (HOST, port_of(a_old))},
+                              "callee": {"port": port_b, "remote": "%s:%d" % (HOST, port_of(b_new))}})
+        # 13b: A (the caller) moves to a new socket
+        what = "13b re-INVITE from A with a new port"
+        cseq = caller.request("INVITE", phone_sdp(port_of(a_new), 7301, codecs="0 8 101", version=3))
+        reinv = phone2.expect_request("INVITE", caller.call_id, cseq=cseq)
+        if not checks.check(what + ": reaches B", reinv is not None):
+            raise AssertionError("no re-INVITE at B")
+        check_relay_sdp(checks, what + " at B", reinv, relay_port=port_b, dir_want="sendrecv")
+        phone2.respond(reinv, 200, "OK", body=phone_sdp(port_of(b_new), 7302, codecs="0 8 101", version=3))
+        rok = phone.expect_response(caller.call_id, "INVITE", cseq)
+        if not checks.check(what + ": 200 reaches A", rok is not None and rok.status == 200, status_of(rok)):
+            raise AssertionError("no 200 at A")
+        check_relay_sdp(checks, what + ": 200 at A", rok, relay_port=port_a, dir_want="sendrecv")
+        caller.ack_in_dialog(cseq)
+        checks.check(what + ": the ACK reaches B",
+                     phone2.expect_request("ACK", caller.call_id, cseq=cseq, timeout=1.0) is not None)
+        check_flow(checks, what + ": RTP B -> A's new port", b_new, port_b, a_new, 0xD2D20001, stale=[a_old])
+        check_flow(checks, what + ": RTP A (from the new port) -> B", a_new, port_a, b_new, 0xC2C20001,
+                   stale=[b_old])
+        check_flow(checks, what + ": RTP B -> A's new port again", b_new, port_b, a_new, 0xD2D20002,
+                   stale=[a_old])
+        check_live_call(checks, what, daemon, caller, relayed=True,
+                        legs={"caller": {"port": port_a, "remote": "%s:%d" % (HOST, port_of(a_new))},
+                              "callee": {"port": port_b, "remote": "%s:%d" % (HOST, port_of(b_new))}})
+        hangup(checks, "13 BYE from phone A", daemon, caller, phone2)
+        check_no_calls(checks, "13 after the BYE", daemon)
+    finally:
+        for s in (a_old, b_old, a_new, b_new):
+            s.close()
+
+
+def update_hold(checks, daemon, phone, phone2):
+    """Check 14: hold and resume by UPDATE from A."""
+    a_media, b_media = media_socket(), media_socket()
+    try:
+        caller, callee, port_a, port_b = anchored_call(checks, "14 phone->phone (always)", phone, phone2,
+                                                       a_media, b_media, 7401)
+        for n, (dir_out, dir_back) in enumerate((("sendonly", "recvonly"), ("sendrecv", "sendrecv"))):
+            what = "14 %s UPDATE from A" % ("hold" if n == 0 else "resume")
+            cseq = caller.request("UPDATE", phone_sdp(port_of(a_media), 7401, codecs="0 8 101",
+                                                      direction=dir_out, version=2 + n))
+            upd = phone2.expect_request("UPDATE", caller.call_id, cseq=cseq)
+            if not checks.check(what + ": reaches B", upd is not None):
+                break
+            check_relay_sdp(checks, what + " at B", upd, relay_port=port_b, dir_want=dir_out)
+            phone2.respond(upd, 200, "OK", body=phone_sdp(port_of(b_media), 7402, codecs="0 8 101",
+                                                          direction=dir_back, version=2 + n),
+                           extra=("Contact: <%s>" % phone2.contact_uri,))
+            rok = phone.expect_response(caller.call_id, "UPDATE", cseq)
+            if not checks.check(what + ": 200 reaches A", rok is not None and rok.status == 200, status_of(rok)):
+                break
+            check_relay_sdp(checks, what + ": 200 at A", rok, relay_port=port_a, dir_want=dir_back)
+            check_flow(checks, what + ": RTP A -> B", a_media, port_a, b_media, 0xC4C40001 + n)
+            check_flow(checks, what + ": RTP B -> A" + (" (A holds)" if n == 0 else ""), b_media, port_b,
+                       a_media, 0xD4D40001 + n, arrives=n == 1)
+        hangup(checks, "14 BYE from phone B", daemon, callee, phone)
+        check_no_calls(checks, "14 after the BYE", daemon)
+    finally:
+        a_media.close()
+        b_media.close()
+
+
+def early_media(checks, daemon, phone, phone2):
+    """Check 15: 183 with SDP, RTP before the 200."""
+    a_media, b_media = media_socket(), media_socket()
+    try:
+        what = "15 early media"
+        caller = Call.start(phone, "phone2", phone_sdp(port_of(a_media), 7501, codecs="0 8 101"))
+        inv = phone2.expect_request("INVITE", caller.call_id)
+        if not checks.check(what + ": phone B receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at B")
+        port_b = check_relay_sdp(checks, what + ": INVITE at B", inv, not_ports=(port_of(a_media),))
+        callee = Call.accept(phone2, inv)
+        answer = phone_sdp(port_of(b_media), 7502, codecs="0 8 101")
+        phone2.respond(inv, 183, "Session Progress", callee.local_tag, body=answer)
+        sp = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq, final=False, status=183)
+        if not checks.check(what + ": the 183 reaches A", sp is not None):
+            raise AssertionError("no 183 at A")
+        port_a = check_relay_sdp(checks, what + ": 183 at A", sp, not_ports=(port_of(b_media), port_b))
+        check_live_call(checks, what + ": while it rings", daemon, caller, relayed=True, answered=False)
+        if in_range(port_b):
+            check_flow(checks, what + ": RTP B -> A before the 200", b_media, port_b, a_media, 0xD5D50001)
+        if in_range(port_a):
+            check_flow(checks, what + ": RTP A -> B before the 200", a_media, port_a, b_media, 0xC5C50001)
+        phone2.respond(inv, 200, "OK", callee.local_tag, body=answer)
+        ok = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        if not checks.check(what + ": the 200 reaches A", ok is not None and ok.status == 200, status_of(ok)):
+            raise AssertionError("no 200 at A")
+        caller.established(ok)
+        check_relay_sdp(checks, what + ": 200 at A (as the 183)", ok, relay_port=port_a)
+        caller.ack()
+        checks.check(what + ": the ACK reaches B", phone2.expect_request("ACK", caller.call_id) is not None)
+        check_flow(checks, what + ": RTP A -> B after the 200", a_media, port_a, b_media, 0xC5C50002)
+        check_flow(checks, what + ": RTP B -> A after the 200", b_media, port_b, a_media, 0xD5D50002)
+        hangup(checks, "15 BYE from phone B", daemon, callee, phone)
+        check_no_calls(checks, "15 after the BYE", daemon)
+    finally:
+        a_media.close()
+        b_media.close()
+
+
+def forked_early_media(checks, daemon, phone, notes):
+    """Check 16: phone3 registered twice (two UDP contacts): the INVITE
+    forks, each branch answers 183 with SDP (own To tag, own media port),
+    then the first branch answers 200. What the relay does with the media
+    between the two 183s goes into notes (no rule to hold it to)."""
+    what = "16 forked early media"
+    password = siplib.token(12)
+    r = daemon.ctl("user", "add", "phone3", password)
+    if not checks.check(what + ": rtcbridge-ctl user add phone3", r.returncode == 0, r.stderr.strip()):
+        return
+    uas = [UA("phone", "phone3", password), UA("phone", "phone3", password)]
+    a_media, m1, m2 = media_socket(), media_socket(), media_socket()
+    try:
+        for n, ua in enumerate(uas):
+            r = ua.register()
+            if not checks.check("%s: phone3 registers contact %d" % (what, n + 1),
+                                r is not None and r.status == 200, status_of(r)):
+                raise AssertionError("cannot register phone3 twice")
+        caller = Call.start(phone, "phone3", phone_sdp(port_of(a_media), 7601, codecs="0 8 101"))
+        invs = [ua.expect_request("INVITE", caller.call_id) for ua in uas]
+        if not checks.check(what + ": both contacts receive the INVITE", all(i is not None for i in invs),
+                            repr([status_of(i) for i in invs])):
+            raise AssertionError("the INVITE did not fork")
+        ports = [check_relay_sdp(checks, "%s: INVITE at branch %d" % (what, n + 1), inv,
+                                 not_ports=(port_of(a_media),)) for n, inv in enumerate(invs)]
+        notes.append("16: the two branches' INVITEs name relay ports %s" % ports)
+        calls = [Call.accept(ua, inv) for ua, inv in zip(uas, invs)]
+        relay_ports = []
+        for n, (ua, inv, call, media) in enumerate(zip(uas, invs, calls, (m1, m2))):
+            ua.respond(inv, 183, "Session Progress", call.local_tag,
+                       body=phone_sdp(port_of(media), 7610 + n, codecs="0 8 101"))
+            sp = phone.expect(lambda m: m.status == 183 and m.call_id == caller.call_id
+                              and tag_of(m.get("to")) == call.local_tag, 3.0)
+            if not checks.check("%s: branch %d's 183 reaches A (its To tag)" % (what, n + 1), sp is not None):
+                raise AssertionError("no 183 of branch %d" % (n + 1))
+            relay_ports.append(check_relay_sdp(checks, "%s: branch %d's 183 at A" % (what, n + 1), sp,
+                                               not_ports=(port_of(m1), port_of(m2)) + tuple(ports)))
+            if in_range(ports[n]):
+                check_flow(checks, "%s: RTP branch %d -> A after its 183" % (what, n + 1), media, ports[n],
+                           a_media, 0xE6E60001 + n)
+        notes.append("16: the 183s reach A with relay ports %s" % relay_ports)
+        # A -> relay between the two 183s and the 200: who gets it?
+        if in_range(relay_ports[-1]):
+            sent, got = flow(a_media, relay_ports[-1], [m1, m2], 0xC6C60001)
+            notes.append("16: RTP A -> relay after both 183s: %d of %d reach branch 1, %d reach branch 2"
+                         % (len(got[0]), len(sent), len(got[1])))
+        if in_range(ports[0]):
+            sent, got = flow(m1, ports[0], [a_media], 0xE6E60002, wait=1.0)
+            notes.append("16: RTP branch 1 -> relay after both 183s: %d of %d reach A" % (len(got[0]), len(sent)))
+        # branch 1 answers: branch 2 is cancelled
+        uas[0].respond(invs[0], 200, "OK", calls[0].local_tag,
+                       body=phone_sdp(port_of(m1), 7610, codecs="0 8 101"))
+        ok = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        if not checks.check(what + ": branch 1's 200 reaches A", ok is not None and ok.status == 200
+                            and tag_of(ok.get("to")) == calls[0].local_tag, status_of(ok)):
+            raise AssertionError("no 200 at A")
+        caller.established(ok)
+        port_a = check_relay_sdp(checks, what + ": 200 at A", ok, not_ports=(port_of(m1), port_of(m2)))
+        notes.append("16: the 200 reaches A with relay port %s" % port_a)
+        cancel = uas[1].expect_request("CANCEL", caller.call_id)
+        checks.check(what + ": branch 2 is CANCELled", cancel is not None)
+        if cancel is not None:
+            uas[1].respond(cancel, 200, "OK", calls[1].local_tag)
+            uas[1].respond(invs[1], 487, "Request Terminated", calls[1].local_tag)
+            checks.check(what + ": the proxy ACKs branch 2's 487",
+                         uas[1].expect_request("ACK", caller.call_id) is not None)
+        caller.ack()
+        checks.check(what + ": the ACK reaches branch 1", uas[0].expect_request("ACK", caller.call_id) is not None)
+        if in_range(port_a):
+            check_flow(checks, what + ": after the 200, RTP A -> branch 1 (the answerer)", a_media, port_a, m1,
+                       0xC6C60002, stale=[m2])
+        if in_range(ports[0]):
+            check_flow(checks, what + ": after the 200, RTP branch 1 -> A", m1, ports[0], a_media, 0xE6E60003)
+        hangup(checks, "16 BYE from phone A", daemon, caller, uas[0])
+        check_no_calls(checks, "16 after the BYE", daemon)
+    finally:
+        for s in (a_media, m1, m2):
+            s.close()
+        for ua in uas:
+            ua.close()
+
+
+# ---- the media timeout (anchor = auto, [media] timeout = 2: fourth daemon) ----------
+
+MEDIA_TIMEOUT = 2  # s: [media] timeout of the fourth daemon
+CALLS_SWEEP = 1    # s: the call list's sweep, timeout / 2, 1 to 5 s (router/calls.c)
+RING_SECONDS = 8   # well past MEDIA_TIMEOUT + CALLS_SWEEP: ringing calls never time out
+
+
+def released_line(call_id):
+    return "media: call %s: deleted" % call_id
+
+
+def no_media_line(call_id):
+    return "call %s: answered (200)" % call_id
+
+
+def ringing_past_timeout(checks, daemon, browser, phone, notes):
+    """Checks 17 and 18: browser -> phone rings (180, no SDP) for longer
+    than the relay's timeout without any media, is answered, then nothing
+    is ever sent: the relay keeps the call while it rings and times it out
+    after the answer."""
+    what = "17 ringing past the media timeout"
+    b_media, p_media = media_socket(), media_socket()
+    try:
+        caller = Call.start(browser, "phone", browser_sdp(port_of(b_media), "actpass"))
+        inv = phone.expect_request("INVITE", caller.call_id)
+        # the relay took the offer before the phone got the INVITE: counted
+        # from here, the ringing times below are at most the relay's
+        t0 = time.monotonic()
+        if not checks.check(what + ": the phone receives the INVITE", inv is not None):
+            raise AssertionError("no INVITE at the phone")
+        checks.check(what + ": the INVITE was anchored (relay port)", in_range(audio_port(text(inv))), text(inv))
+        callee = Call.accept(phone, inv)
+        phone.respond(inv, 180, "Ringing", callee.local_tag)
+        ringing = browser.expect_response(caller.call_id, "INVITE", caller.invite_cseq, final=False, status=180)
+        checks.check(what + ": 180 reaches the browser", ringing is not None)
+        # `calls` every 0.5 s while it rings, no media at all
+        seen = []  # (s since the INVITE reached the phone, state, media)
+        shown, right = "", True  # the first wrong listing, else the last
+        while time.monotonic() - t0 < RING_SECONDS:
+            r, parsed = ctl_calls(daemon)
+            c = find_call(parsed, caller.call_id)
+            seen.append((time.monotonic() - t0, c and c["state"], c and c["media"]))
+            if right:
+                shown = ctl_output(r)
+            right = right and seen[-1][1:] == ("ringing", "relayed")
+            time.sleep(min(0.5, max(0.0, RING_SECONDS - (time.monotonic() - t0))))
+        summary = " ".join("%.1fs:%s/%s" % x for x in seen)
+        late = [x for x in seen if x[0] >= MEDIA_TIMEOUT + CALLS_SWEEP]
+        checks.check(what + ": `calls` lists it ringing, media relayed, all %.0f s (%d listings)"
+                     % (RING_SECONDS, len(seen)),
+                     seen and all(x[1:] == ("ringing", "relayed") for x in seen), summary + "\n" + shown)
+        checks.check(what + ": ... %d of them after the %d s timeout and a relay sweep, the last at %.1f s"
+                     % (len(late), MEDIA_TIMEOUT, seen[-1][0] if seen else 0),
+                     len(late) >= 4 and late[-1][0] >= RING_SECONDS - 1
+                     and all(x[1:] == ("ringing", "relayed") for x in late), summary)
+        line = released_line(caller.call_id)
+        checks.check(what + ": the log has no '%s' while it rings" % line, line not in log_text(daemon))
+        line = no_media_line(caller.call_id)
+        # the 200 with a plain answer: WebRTC on the relay for the browser
+        mark = len(log_text(daemon))
+        phone.respond(inv, 200, "OK", callee.local_tag, body=phone_sdp(port_of(p_media), 1701))
+        t_answer = time.monotonic()
+        ok = browser.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
+        if not checks.check(what + ": 200 reaches the browser", ok is not None and ok.status == 200,
+                            status_of(ok)):
+            raise AssertionError("no 200 at the browser")
+        caller.established(ok)
+        port = check_webrtc(checks, what + ": 200 at the browser", ok, "passive")[3]
+        checks.check(what + ": the browser's relay port is not the phone's",
+                     port != audio_port(text(inv)), "%s %s" % (port, audio_port(text(inv))))
+        caller.ack()
+        checks.check(what + ": the ACK reaches the phone", phone.expect_request("ACK", caller.call_id) is not None)
+        check_live_call(checks, what + ": answered", daemon, caller, relayed=True, codec="opus/48000")
+
+        # 18: nothing sent after the ACK: the relay's timeout, then the sweep
+        what = "18 no media after the answer"
+        deleted = wait_log_from(daemon, mark, line,
+                                max(0.5, t_answer + MEDIA_TIMEOUT + CALLS_SWEEP + 2 - time.monotonic()))
+        after = time.monotonic() - t_answer
+        checks.check(what + ": the call list ends the call after the 200 ('%s', at %.1f s)" % (line, after),
+                     deleted and "ended by no media" in log_text(daemon)[mark:])
+        checks.check(what + ": ... and the relay releases its ports",
+                     wait_log_from(daemon, mark, released_line(caller.call_id), 1.0))
+        if deleted:
+            notes.append("18: '%s' seen %.1f s after the 200" % (line, after))
+            checks.check(what + ": ... not before the %d s timeout" % MEDIA_TIMEOUT, after >= MEDIA_TIMEOUT - 0.2,
+                         "%.2f s" % after)
+        t_deleted = time.monotonic()
+        r, parsed = wait_calls(daemon, lambda p: p["count"] == 0, timeout=CALLS_SWEEP + 1.5)
+        checks.check(what + ": `calls` shows 0 calls (%.1f s later)" % (time.monotonic() - t_deleted),
+                     r.returncode == 0 and r.stdout == "0 calls\n", ctl_output(r))
+        cdr = check_cdr(checks, what, daemon, caller, "answered", 200, relayed=True, ended_by="no media")
+        if cdr is not None:
+            notes.append("18: the CDR says media %s, codec %s, caller in %s, callee in %s"
+                         % (cdr["media"], cdr["codec"], cdr["caller_in"], cdr["callee_in"]))
+    finally:
+        b_media.close()
+        p_media.close()
+
+
 # ---- the runs --------------------------------------------------------------------
 
-def start(build, checks, mode, users):
-    """A daemon in this anchor mode with these users registered; (daemon, UAs)."""
-    daemon = siplib.Daemon(build, "anchor-" + mode, extra=extra(mode))
+def start(build, checks, mode, users, timeout=None):
+    """A daemon in this anchor mode (and [media] timeout, when given) with
+    these users registered; (daemon, UAs)."""
+    daemon = siplib.Daemon(build, "anchor-" + mode + ("-timeout" if timeout is not None else ""),
+                           extra=extra(mode, timeout))
     daemon.start()
+    if timeout is not None:
+        mode = "%s, timeout %d" % (mode, timeout)
     uas = {}
     for user, kind in users:
         password = siplib.token(12)
@@ -1013,15 +1491,20 @@ def start(build, checks, mode, users):
     return daemon, uas
 
 
-def run(build, checks, mode, body):
-    """Start a daemon, run body(daemon, uas), stop it; True when it went well."""
+def run(build, checks, mode, body, timeout=None):
+    """Start a daemon (with this [media] timeout, when given), run
+    body(daemon, uas), stop it; True when it went well."""
     failed = True
     daemon = None
     uas = {}
     before = len(checks.failed)
     try:
         users = [("browser", "browser"), ("phone", "phone"), ("phone2", "phone")]
-        daemon, uas = start(build, checks, mode, users)
+        if timeout is not None:
+            users = users[:2]
+        daemon, uas = start(build, checks, mode, users, timeout)
+        if timeout is not None:
+            mode = "%s, timeout %d" % (mode, timeout)
         body(daemon, uas)
         checks.check("[%s] daemon still running" % mode, daemon.running())
         err = daemon.stop()
@@ -1175,6 +1658,18 @@ def always_body(checks):
                 checks.check("refused_call %s ran to the end" % how, False, str(e))
             p.drain()
             p2.drain()
+        notes = []
+        for scenario, args in ((reinvite_new_port, (p, p2)), (update_hold, (p, p2)), (early_media, (p, p2)),
+                               (forked_early_media, (p, notes))):
+            try:
+                scenario(checks, daemon, *args)
+            except AssertionError as e:
+                checks.check("%s ran to the end" % scenario.__name__, False, str(e))
+            p.drain()
+            p2.drain()
+        if os.environ.get("VERBOSE"):
+            for note in notes:
+                print("[%s] note %s" % (NAME, note))
     return body
 
 
@@ -1206,6 +1701,19 @@ def never_body(checks):
     return body
 
 
+def timeout_body(checks):
+    def body(daemon, uas):
+        notes = []
+        try:
+            ringing_past_timeout(checks, daemon, uas["browser"], uas["phone"], notes)
+        except AssertionError as e:
+            checks.check("ringing_past_timeout ran to the end", False, str(e))
+        if os.environ.get("VERBOSE"):
+            for note in notes:
+                print("[%s] note %s" % (NAME, note))
+    return body
+
+
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
@@ -1214,6 +1722,7 @@ def main():
     run(build, checks, "auto", auto_body(checks))
     run(build, checks, "always", always_body(checks))
     run(build, checks, "never", never_body(checks))
+    run(build, checks, "auto", timeout_body(checks), timeout=MEDIA_TIMEOUT)
     ok = checks.summary()
     if os.environ.get("VERBOSE"):
         print("[%s] %.1f s" % (NAME, time.monotonic() - t0))
