@@ -104,6 +104,17 @@ bool netaddr_is_any(const struct netaddr *a)
 	return true;
 }
 
+bool netaddr_is_loopback(const struct netaddr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return (ntohl(a->u.in.sin_addr.s_addr) >> 24) == 127;
+	if (a->u.sa.sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&a->u.in6.sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a->u.in6.sin6_addr) &&
+			a->u.in6.sin6_addr.s6_addr[12] == 127);
+	return false;
+}
+
 uint32_t netaddr_hash(const struct netaddr *a)
 {
 	uint32_t h = netaddr_port(a) * 2654435761u;

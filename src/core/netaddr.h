@@ -41,6 +41,8 @@ void netaddr_set_port(struct netaddr *a, uint16_t port);
 bool netaddr_eq(const struct netaddr *a, const struct netaddr *b);
 bool netaddr_host_eq(const struct netaddr *a, const struct netaddr *b);
 bool netaddr_is_any(const struct netaddr *a);
+/* 127.0.0.0/8, ::1 or ::ffff:127.x.x.x */
+bool netaddr_is_loopback(const struct netaddr *a);
 uint32_t netaddr_hash(const struct netaddr *a);
 /* "1.2.3.4" or "::1" (no brackets). */
 const char *netaddr_host_str(const struct netaddr *a, char *buf, size_t size);

@@ -24,6 +24,7 @@
 #include "sdp/sdp.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,15 +238,46 @@ static int route_source(const struct ng_request *req, const struct netaddr *towa
 	return err;
 }
 
+/* Our address in family for a peer of the other family (a browser that
+ * reached us over IPv6 while the relay binds IPv4): loopback for a
+ * loopback peer, else the first interface address of that family that is
+ * neither loopback nor link-local, else loopback. */
+static void family_address(int family, const struct netaddr *peer, struct netaddr *out)
+{
+	const char *loopback = family == AF_INET6 ? "::1" : "127.0.0.1";
+	struct ifaddrs *list = NULL;
+
+	netaddr_set_cstr(out, loopback, 0);
+	if (netaddr_is_loopback(peer) || getifaddrs(&list))
+		return;
+	for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
+		struct netaddr a;
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != family)
+			continue;
+		a.len = family == AF_INET6 ? sizeof(a.u.in6) : sizeof(a.u.in);
+		memcpy(&a.u.storage, ifa->ifa_addr, a.len);
+		if (!netaddr_is_loopback(&a) && !netaddr_is_any(&a) &&
+		    !(family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.u.in6.sin6_addr))) {
+			*out = a;
+			break;
+		}
+	}
+	freeifaddrs(list);
+}
+
 static void advertised_for(const struct ng_calls *calls, const struct ng_request *req,
 			   const struct netaddr *toward, struct netaddr *out)
 {
+	int family = netaddr_family(&calls->bind);
+
 	if (netaddr_family(&calls->advertised))
 		*out = calls->advertised;
 	else if (!netaddr_is_any(&calls->bind))
 		*out = calls->bind;
 	else if (route_source(req, toward, out) || netaddr_is_any(out))
-		netaddr_set_cstr(out, "127.0.0.1", 0);
+		netaddr_set_cstr(out, family == AF_INET6 ? "::1" : "127.0.0.1", 0);
+	else if (family && netaddr_family(out) != family)
+		family_address(family, toward ? toward : out, out);
 }
 
 /* The RTP destination an m= line names, or family 0 when it names none

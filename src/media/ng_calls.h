@@ -33,8 +33,11 @@
  * address when it is not a wildcard; else the local address the kernel
  * would send from towards the request's "received-from" (the SIP peer, so
  * the interface facing it, on a multi-homed host too); else 127.0.0.1.
- * "received-from" itself is never advertised: it is the peer's address,
- * not ours.
+ * When that address is not of the family the engine binds (a browser that
+ * reached us over IPv6, the relay on IPv4): loopback of the engine's
+ * family for a loopback peer, else the first interface address of that
+ * family that is neither loopback nor link-local. "received-from" itself
+ * is never advertised: it is the peer's address, not ours.
  *
  * Timeout. The controller may never send delete (a lost BYE, a crashed
  * proxy), so, like rtpengine's `timeout` option, a call whose media has
@@ -42,7 +45,8 @@
  * 10 s, at least 1 s) asks the engine for each call's statistics and
  * deletes the calls it reports timed out, i.e. that received no datagram
  * at all, on any endpoint, for `timeout` (counted from the call's creation
- * when none ever came), and had no offer or answer for as long either. Every datagram counts, RTCP too, so a call on hold
+ * when none ever came), and had no offer or answer for as long either.
+ * Every datagram counts, RTCP too, so a call on hold
  * lives on as long as either phone still sends its RTCP reports - which
  * is what rtpengine does as well (its separate silent-timeout is not
  * implemented). A call so deleted is logged ("no media for N s") and gets

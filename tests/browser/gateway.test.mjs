@@ -4,6 +4,10 @@
 // phone.test.mjs, inside the same loopback-only namespace, with the same
 // environment plus:
 //
+//   RTCB_HTTPS_URL6         the web phone over IPv6 ([::1]), which these
+//                           tests load: signalling over IPv6, the relay on
+//                           IPv4, as a browser opening https://localhost
+//                           often does
 //   RTCB_TMP                the run's temporary directory (tone file, capture)
 //   RTCB_RELAY_PORTS        rtcbridge's [media] port_min-port_max
 //   RTCB_BARESIP_EXT        baresip's extension (1007), registered over UDP
@@ -61,7 +65,7 @@ const env = (name, dflt) => {
   return v;
 };
 
-const BASE = env("RTCB_HTTPS_URL");
+const BASE = env("RTCB_HTTPS_URL6");
 const USERS = JSON.parse(env("RTCB_USERS"));
 const OUT = env("RTCB_OUT");
 const WEB = env("RTCB_WEB");

@@ -216,6 +216,7 @@ else
 fi
 
 export RTCB_HTTPS_URL="https://127.0.0.1:$HTTPS_PORT/"
+export RTCB_HTTPS_URL6="https://[::1]:$HTTPS_PORT/" # the gateway tests: see gateway.test.mjs
 export RTCB_HTTP_URL="http://127.0.0.1:$HTTP_PORT/"
 export RTCB_USERS="$users_json"
 export RTCB_OUT="$OUT"
