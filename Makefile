@@ -21,7 +21,10 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
            -Isrc -MMD -MP -DRTCBRIDGE_VERSION=\"$(VERSION)\" \
            -DRTCBRIDGE_WEB_ROOT=\"$(WEB_ROOT)\"
-LIBS    := -lsqlite3 -lsrtp2 -lssl -lcrypto -linih -lpthread
+LIBS    := -lsqlite3 -lssl -lcrypto -linih -lpthread
+# Unit tests only: libsrtp2 is the oracle our SRTP is checked against
+# (tests/media/test_srtp_oracle.c); the daemon does SRTP on OpenSSL.
+TEST_LIBS := -lsrtp2 -lcmocka
 
 LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -49,7 +52,7 @@ $(BUILD)/rtcbridge-ctl: $(BUILD)/tools/rtcbridge-ctl.o $(BUILD)/librtcbridge.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/librtcbridge.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/librtcbridge.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/librtcbridge.a $(LIBS) $(TEST_LIBS)
 
 deps:
 	scripts/install-deps.sh

@@ -1,85 +1,87 @@
 /*
- * srtp.c - SRTP/SRTCP sessions on libsrtp2.
+ * srtp.c - SRTP/SRTCP sessions (RFC 3711, RFC 7714) on OpenSSL's libcrypto.
  *
- * Two libsrtp sessions per srtp_session, not one with two policies: one
- * sends (ssrc_any_outbound, our key), one receives (ssrc_any_inbound, the
- * peer's key). libsrtp finds a stream by SSRC alone, so in a single session
- * a packet we send with an SSRC the peer also uses (an echo test, a relay
- * that keeps SSRCs) would be protected with the receive stream's keys.
+ * A session has two directions: send (our master key) and receive (the
+ * peer's). Each direction has its keyed transforms, RTP and RTCP
+ * (srtp_transform.c, contexts made once when the session is), and a small
+ * table of streams, one per SSRC, with what the packet index needs:
  *
- * Replay protection, and why it is wider than libsrtp's default of 128:
- *   - window_size 1024 lets late packets through after a burst of
- *     reordering (jitter, Wi-Fi retries) instead of counting them as
- *     replays; libsrtp accepts up to 2^15.
- *   - allow_repeat_tx on the sending side: the relay re-protects what the
- *     other leg sends, with that leg's sequence numbers. When that leg sends
- *     a sequence number again (an RTP retransmission; a phone that resumes
- *     from where it stopped after a long hold; music on hold and the call
- *     taking turns on one SSRC) libsrtp's sender would refuse it as a
- *     replay, and the media silently stops after the hold: "SRTP packets
- *     dropped as replays after a long hold" is a known interop bug class.
- *     Repeats are only safe with the same payload, which is what a relay
- *     forwards. Indexes older than the window are still refused.
- *   - Forward jumps below 2^15 (a sender that kept counting during a hold
- *     without sending) are estimated into the right rollover counter by
- *     libsrtp and pass; larger jumps fail authentication (RFC 3711 3.3.1).
+ *   - up to STREAMS_MAX SSRCs per direction (a call has one or two: the
+ *     media and, with some phones, a second after a re-INVITE or for
+ *     music on hold). A new SSRC in a full table takes the slot of the one
+ *     used least recently; if that one comes back it starts over (ROC 0,
+ *     empty window), as it would after a new SDES key. On the receive side
+ *     a stream is made only for a packet that authenticated, so packets
+ *     without the key cannot evict anything.
+ *   - the index of RTP (ROC estimation and the replay window,
+ *     srtp_replay.c) and, sending SRTCP, the SRTCP index we count.
  *
- * srtp_init runs once per process (pthread_once) on the first session.
+ * The directions do not mix: a packet we send with an SSRC the peer also
+ * uses (an echo test, a relay that keeps SSRCs) is protected with the
+ * send direction's keys and state.
+ *
+ * Replay protection keeps what the libsrtp2 code this replaced did:
+ *   - a window of 1024 RTP packets (SRTP_REPLAY_WINDOW; libsrtp's default
+ *     is 128) lets late packets through after a burst of reordering
+ *     (jitter, Wi-Fi retries) instead of counting them as replays; SRTCP
+ *     has libsrtp's fixed 128.
+ *   - sending, a repeated index is allowed (libsrtp's allow_repeat_tx): the
+ *     relay re-protects what the other leg sends, with that leg's sequence
+ *     numbers. When that leg sends a sequence number again (an RTP
+ *     retransmission; a phone that resumes from where it stopped after a
+ *     long hold; music on hold and the call taking turns on one SSRC) the
+ *     media would otherwise stop after the hold: "SRTP packets dropped as
+ *     replays after a long hold" is a known interop bug class. Repeats are
+ *     only safe with the same payload, which is what a relay forwards.
+ *     Indexes older than the window are still refused.
+ *   - forward jumps below 2^15 (a sender that kept counting during a hold
+ *     without sending) are estimated into the right rollover counter and
+ *     pass; larger jumps fail authentication (RFC 3711 3.3.1).
+ *
+ * The order of checks is libsrtp's: the replay window before the tag (a
+ * replay is EALREADY even when it was also altered), the tag before
+ * decrypting, the state updated only for a packet that authenticated.
  */
 #include "media/srtp.h"
+#include "media/srtp_int.h"
 
 #include "core/mem.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <srtp2/srtp.h>
-
-#define REPLAY_WINDOW 1024
 /* RTP fixed header; RTCP header with the sender SSRC */
 #define RTP_MIN_LEN 12
 #define RTCP_MIN_LEN 8
 #define PACKET_MAX_LEN 65535
+#define STREAMS_MAX 16
 
-_Static_assert(SRTP_SESSION_TRAILER_MAX == SRTP_MAX_TRAILER_LEN + 4, "trailer room changed in libsrtp");
-_Static_assert((int)SRTP_PROFILE_AES128_CM_SHA1_80 == (int)srtp_profile_aes128_cm_sha1_80 &&
-		       (int)SRTP_PROFILE_AES128_CM_SHA1_32 == (int)srtp_profile_aes128_cm_sha1_32 &&
-		       (int)SRTP_PROFILE_AEAD_AES_128_GCM == (int)srtp_profile_aead_aes_128_gcm,
-	       "profile numbers differ from libsrtp's");
+_Static_assert(SRTP_SESSION_TRAILER_MAX >= SRTP_GCM_TAG_LEN + 4,
+	       "room for the largest trailer: SRTCP with AES-GCM");
 
-struct srtp_session {
-	srtp_t send;    /* ssrc_any_outbound with the local key */
-	srtp_t receive; /* ssrc_any_inbound with the remote key */
+struct srtp_stream {
+	struct srtp_rtp_replay rtp;
+	uint32_t rtcp_sent;                  /* send: the last SRTCP index */
+	struct srtcp_replay rtcp_received;   /* receive */
 };
 
-static pthread_once_t library_once = PTHREAD_ONCE_INIT;
-static srtp_err_status_t library_status;
+struct srtp_direction {
+	struct srtp_transform rtp, rtcp;
+	unsigned count;                      /* streams in use */
+	uint64_t clock;                      /* counts packets, for last_used */
+	uint32_t ssrc[STREAMS_MAX];          /* apart, for a scan of 64 bytes */
+	uint64_t last_used[STREAMS_MAX];
+	struct srtp_stream streams[STREAMS_MAX];
+};
 
-static void library_init(void)
-{
-	library_status = srtp_init();
-}
+struct srtp_session {
+	struct srtp_direction send;    /* our master key */
+	struct srtp_direction receive; /* the peer's */
+};
 
-static int status_errno(srtp_err_status_t status)
+static uint32_t get_be32(const uint8_t *p)
 {
-	switch (status) {
-	case srtp_err_status_ok:
-		return 0;
-	case srtp_err_status_auth_fail:
-		return EBADMSG;
-	case srtp_err_status_replay_fail:
-	case srtp_err_status_replay_old:
-		return EALREADY;
-	case srtp_err_status_bad_param:
-	case srtp_err_status_parse_err:
-		return EMSGSIZE;
-	default:
-		return EIO;
-	}
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static bool profile_known(enum srtp_profile profile)
@@ -88,41 +90,60 @@ static bool profile_known(enum srtp_profile profile)
 	       profile == SRTP_PROFILE_AEAD_AES_128_GCM;
 }
 
-/* One direction: a libsrtp session with a wildcard SSRC of type. */
-static int direction_create(srtp_t *out, enum srtp_profile profile, srtp_ssrc_type_t type,
-			    const struct srtp_master *master)
-{
-	unsigned char key[SRTP_MASTER_KEY_LEN + SRTP_MASTER_SALT_MAX];
-	srtp_policy_t policy;
-	size_t salt_len = srtp_profile_salt_len(profile);
-	srtp_err_status_t status;
+/* ------------------------------------------------------------- streams */
 
-	memset(&policy, 0, sizeof(policy));
-	if (srtp_crypto_policy_set_from_profile_for_rtp(&policy.rtp, (srtp_profile_t)profile) ||
-	    srtp_crypto_policy_set_from_profile_for_rtcp(&policy.rtcp, (srtp_profile_t)profile))
-		return EINVAL;
-	/* libsrtp takes the key and the salt as one string */
-	memcpy(key, master->key, SRTP_MASTER_KEY_LEN);
-	memcpy(key + SRTP_MASTER_KEY_LEN, master->salt, salt_len);
-	policy.ssrc.type = type;
-	policy.key = key;
-	policy.window_size = REPLAY_WINDOW;
-	policy.allow_repeat_tx = type == ssrc_any_outbound;
-	status = srtp_create(out, &policy);
-	OPENSSL_cleanse(key, sizeof(key));
-	if (status == srtp_err_status_ok)
-		return 0;
-	*out = NULL;
-	return status == srtp_err_status_alloc_fail ? ENOMEM : EIO;
+static struct srtp_stream *stream_find(struct srtp_direction *d, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < d->count; i++) {
+		if (d->ssrc[i] == ssrc) {
+			d->last_used[i] = ++d->clock;
+			return &d->streams[i];
+		}
+	}
+	return NULL;
+}
+
+/* A fresh stream for ssrc, in a free slot or the least recently used. */
+static struct srtp_stream *stream_add(struct srtp_direction *d, uint32_t ssrc)
+{
+	unsigned slot = d->count;
+
+	if (d->count < STREAMS_MAX) {
+		d->count++;
+	} else {
+		slot = 0;
+		for (unsigned i = 1; i < STREAMS_MAX; i++)
+			if (d->last_used[i] < d->last_used[slot])
+				slot = i;
+	}
+	d->ssrc[slot] = ssrc;
+	d->last_used[slot] = ++d->clock;
+	memset(&d->streams[slot], 0, sizeof(d->streams[slot]));
+	return &d->streams[slot];
+}
+
+/* ------------------------------------------------------------- sessions */
+
+static void direction_clear(struct srtp_direction *d)
+{
+	srtp_transform_clear(&d->rtp);
+	srtp_transform_clear(&d->rtcp);
+}
+
+static int direction_init(struct srtp_direction *d, enum srtp_profile profile,
+			  const struct srtp_master *master)
+{
+	int err = srtp_transform_derive(&d->rtp, profile, false, master);
+	if (!err)
+		err = srtp_transform_derive(&d->rtcp, profile, true, master);
+	return err;
 }
 
 static void session_destroy(void *obj)
 {
 	struct srtp_session *s = obj;
-	if (s->send)
-		srtp_dealloc(s->send);
-	if (s->receive)
-		srtp_dealloc(s->receive);
+	direction_clear(&s->send);
+	direction_clear(&s->receive);
 }
 
 int srtp_session_alloc(struct srtp_session **sp, const struct srtp_keys *keys)
@@ -132,14 +153,11 @@ int srtp_session_alloc(struct srtp_session **sp, const struct srtp_keys *keys)
 
 	if (!sp || !keys || !profile_known(keys->profile))
 		return EINVAL;
-	pthread_once(&library_once, library_init);
-	if (library_status)
-		return EIO;
 	s = mem_alloc(sizeof(*s), session_destroy);
 	if (!s)
 		return ENOMEM;
-	if ((err = direction_create(&s->send, keys->profile, ssrc_any_outbound, &keys->local)) ||
-	    (err = direction_create(&s->receive, keys->profile, ssrc_any_inbound, &keys->remote)))
+	if ((err = direction_init(&s->send, keys->profile, &keys->local)) ||
+	    (err = direction_init(&s->receive, keys->profile, &keys->remote)))
 		goto out;
 	*sp = s;
 	s = NULL;
@@ -148,54 +166,155 @@ out:
 	return err;
 }
 
-/* ---------------------------------------------------------------------------
- * The packet path
- */
+/* ------------------------------------------------------------- the packet path */
 
-static int protect(srtp_t ctx, bool rtcp, uint8_t *buf, size_t *len, size_t cap)
+/* The RTP header's length: 12, the CSRCs, the extension. */
+static int rtp_header_len(const uint8_t *buf, size_t len, size_t *header_len)
 {
-	if (!ctx || !buf || !len)
-		return EINVAL;
-	if (*len < (rtcp ? RTCP_MIN_LEN : RTP_MIN_LEN) || *len > PACKET_MAX_LEN)
+	size_t h = RTP_MIN_LEN + 4 * (size_t)(buf[0] & 0x0f);
+
+	if (len < h)
 		return EMSGSIZE;
-	if (cap < *len || cap - *len < SRTP_SESSION_TRAILER_MAX)
-		return ENOSPC;
-	int n = (int)*len;
-	int err = status_errno(rtcp ? srtp_protect_rtcp(ctx, buf, &n) : srtp_protect(ctx, buf, &n));
-	if (!err)
-		*len = (size_t)n;
-	return err;
+	if (buf[0] & 0x10) {
+		if (len < h + 4)
+			return EMSGSIZE;
+		h += 4 + 4 * ((size_t)buf[h + 2] << 8 | buf[h + 3]);
+		if (len < h)
+			return EMSGSIZE;
+	}
+	*header_len = h;
+	return 0;
 }
 
-static int unprotect(srtp_t ctx, bool rtcp, uint8_t *buf, size_t *len)
+static int check_lengths(const uint8_t *buf, const size_t *len, size_t min)
 {
-	if (!ctx || !buf || !len)
+	if (!buf || !len)
 		return EINVAL;
-	if (*len < (rtcp ? RTCP_MIN_LEN : RTP_MIN_LEN) || *len > PACKET_MAX_LEN)
-		return EMSGSIZE;
-	int n = (int)*len;
-	int err = status_errno(rtcp ? srtp_unprotect_rtcp(ctx, buf, &n) : srtp_unprotect(ctx, buf, &n));
-	if (!err)
-		*len = (size_t)n;
-	return err;
+	return *len < min || *len > PACKET_MAX_LEN ? EMSGSIZE : 0;
+}
+
+static int check_room(size_t len, size_t cap)
+{
+	return cap < len || cap - len < SRTP_SESSION_TRAILER_MAX ? ENOSPC : 0;
 }
 
 int srtp_session_protect_rtp(struct srtp_session *s, uint8_t *buf, size_t *len, size_t cap)
 {
-	return protect(s ? s->send : NULL, false, buf, len, cap);
+	struct srtp_direction *d;
+	struct srtp_stream *st;
+	size_t header_len;
+	uint64_t index;
+	int err;
+	bool old;
+
+	if (!s)
+		return EINVAL;
+	if ((err = check_lengths(buf, len, RTP_MIN_LEN)) || (err = check_room(*len, cap)) ||
+	    (err = rtp_header_len(buf, *len, &header_len)))
+		return err;
+	d = &s->send;
+	uint32_t ssrc = get_be32(buf + 8);
+	st = stream_find(d, ssrc);
+	if (!st)
+		st = stream_add(d, ssrc);
+	int32_t delta = srtp_replay_estimate(&st->rtp, (uint16_t)(buf[2] << 8 | buf[3]), &index);
+	if (srtp_replay_check(&st->rtp, delta, &old)) {
+		if (old)
+			return EALREADY;
+	} else {
+		srtp_replay_add(&st->rtp, delta);
+	}
+	if ((err = srtp_transform_rtp_encrypt(&d->rtp, buf, header_len, *len - header_len, ssrc,
+					      index)))
+		return err;
+	*len += d->rtp.tag_len;
+	return 0;
 }
 
 int srtp_session_unprotect_rtp(struct srtp_session *s, uint8_t *buf, size_t *len)
 {
-	return unprotect(s ? s->receive : NULL, false, buf, len);
+	struct srtp_direction *d;
+	struct srtp_stream *st;
+	size_t header_len;
+	uint64_t index;
+	int32_t delta;
+	int err;
+	bool old;
+
+	if (!s)
+		return EINVAL;
+	if ((err = check_lengths(buf, len, RTP_MIN_LEN)) ||
+	    (err = rtp_header_len(buf, *len, &header_len)))
+		return err;
+	d = &s->receive;
+	if (*len - header_len < d->rtp.tag_len)
+		return EMSGSIZE;
+	uint32_t ssrc = get_be32(buf + 8);
+	uint16_t seq = (uint16_t)(buf[2] << 8 | buf[3]);
+	size_t payload_len = *len - header_len - d->rtp.tag_len;
+	st = stream_find(d, ssrc);
+	if (st) {
+		delta = srtp_replay_estimate(&st->rtp, seq, &index);
+		if ((err = srtp_replay_check(&st->rtp, delta, &old)))
+			return err;
+	} else {
+		/* a new SSRC starts in ROC 0 (libsrtp's stream template) */
+		index = seq;
+		delta = seq;
+	}
+	if ((err = srtp_transform_rtp_decrypt(&d->rtp, buf, header_len, payload_len, ssrc, index)))
+		return err;
+	if (!st)
+		st = stream_add(d, ssrc);
+	srtp_replay_add(&st->rtp, delta);
+	*len = header_len + payload_len;
+	return 0;
 }
 
 int srtp_session_protect_rtcp(struct srtp_session *s, uint8_t *buf, size_t *len, size_t cap)
 {
-	return protect(s ? s->send : NULL, true, buf, len, cap);
+	struct srtp_direction *d;
+	struct srtp_stream *st;
+	int err;
+
+	if (!s)
+		return EINVAL;
+	if ((err = check_lengths(buf, len, RTCP_MIN_LEN)) || (err = check_room(*len, cap)))
+		return err;
+	d = &s->send;
+	uint32_t ssrc = get_be32(buf + 4);
+	st = stream_find(d, ssrc);
+	if (!st)
+		st = stream_add(d, ssrc);
+	/* 2^31 SRTCP packets under one key: libsrtp's key_expired */
+	if (st->rtcp_sent >= SRTCP_INDEX_MAX)
+		return EIO;
+	st->rtcp_sent++;
+	return srtp_transform_rtcp_encrypt(&d->rtcp, buf, len, st->rtcp_sent);
 }
 
 int srtp_session_unprotect_rtcp(struct srtp_session *s, uint8_t *buf, size_t *len)
 {
-	return unprotect(s ? s->receive : NULL, true, buf, len);
+	struct srtp_direction *d;
+	struct srtp_stream *st;
+	uint32_t word;
+	int err;
+
+	if (!s)
+		return EINVAL;
+	if ((err = check_lengths(buf, len, RTCP_MIN_LEN)))
+		return err;
+	d = &s->receive;
+	if ((err = srtp_transform_rtcp_word(&d->rtcp, buf, *len, &word)))
+		return err;
+	uint32_t ssrc = get_be32(buf + 4), index = word & SRTCP_INDEX_MAX;
+	st = stream_find(d, ssrc);
+	if (st && (err = srtcp_replay_check(&st->rtcp_received, index)))
+		return err;
+	if ((err = srtp_transform_rtcp_decrypt(&d->rtcp, buf, len)))
+		return err;
+	if (!st)
+		st = stream_add(d, ssrc);
+	srtcp_replay_add(&st->rtcp_received, index);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * srtp.h - SRTP and SRTCP sessions (libsrtp2), and SDES key exchange.
+ * srtp.h - SRTP and SRTCP sessions, and SDES key exchange.
  *
  * A session protects what we send with our master key and unprotects what
  * we receive with the peer's. The keys come from a DTLS-SRTP handshake
@@ -17,7 +17,7 @@
  *             network), not an attack by itself
  *   EMSGSIZE  not an RTP/RTCP packet of a possible length
  *   ENOSPC    protect: less than SRTP_SESSION_TRAILER_MAX bytes of room
- *   EIO       anything else libsrtp reports
+ *   EIO       anything else (OpenSSL failed; 2^31 SRTCP packets sent)
  *
  * A session belongs to one thread (the media worker that owns the stream).
  */
@@ -41,9 +41,9 @@ enum srtp_profile {
 #define SRTP_MASTER_KEY_LEN 16
 #define SRTP_MASTER_SALT_MAX 14
 
-/* Room protect needs past the packet: libsrtp's SRTP_MAX_TRAILER_LEN (tag
- * and MKI), plus 4 for the SRTCP index. */
-#define SRTP_SESSION_TRAILER_MAX (144 + 4)
+/* Room protect needs past the packet: the largest tag (AES-GCM's 16), plus
+ * 4 for the SRTCP index. No MKI. */
+#define SRTP_SESSION_TRAILER_MAX (16 + 4)
 
 struct srtp_master {
 	uint8_t key[SRTP_MASTER_KEY_LEN];
@@ -65,7 +65,7 @@ static inline size_t srtp_profile_salt_len(enum srtp_profile profile)
 struct srtp_session;
 
 /* A session for keys->profile, refcounted (mem_deref). EINVAL for an
- * unknown profile, ENOMEM, EIO when libsrtp refuses. */
+ * unknown profile, ENOMEM, EIO when OpenSSL fails. */
 int srtp_session_alloc(struct srtp_session **sp, const struct srtp_keys *keys);
 
 /* In place: *len is the packet's length before and after; cap is the size
@@ -87,8 +87,8 @@ struct sdes_crypto {
 
 /* Parses "<tag> <suite> inline:<base64 key||salt>[|lifetime]" (what follows
  * "a=crypto:"). Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32,
- * AEAD_AES_128_GCM. A lifetime is accepted and ignored (libsrtp enforces
- * the 2^48 packet limit itself). Refused with EINVAL and a static *reason:
+ * AEAD_AES_128_GCM. A lifetime is accepted and ignored (2^48 packets, the
+ * RFC 3711 limit, is beyond any call). Refused with EINVAL and a static *reason:
  * other suites, MKI, several keys, session parameters, malformed text. */
 int sdes_crypto_parse(struct sdes_crypto *out, struct slice value, const char **reason);
 

@@ -15,7 +15,7 @@
  *
  * Every wait is a poll() with a timeout. Every test checks that it gave
  * back all the memory it took (exact under the sanitizer build); main runs
- * the scenarios once first so that what OpenSSL and libsrtp keep for good
+ * the scenarios once first so that what OpenSSL keeps for good
  * is taken before the first measurement.
  */
 #include "media/dtls.h"
@@ -321,9 +321,6 @@ static void browser_handshake(struct env *e, enum dtls_role role)
 			dtls_conn_handle_timeout(e->dtls);
 	}
 	assert_int_equal(dtls_conn_state(e->dtls), DTLS_STATE_CONNECTED);
-	/* One SRTP session made at a time: this build's libsrtp2 uses NSS,
-	 * whose contexts made on two threads at once keep memory past the
-	 * test (a few dozen bytes, not growing), which the leak check sees. */
 	struct media_call_stats st;
 	STATS_UNTIL(e->call, st, st.endpoints[W].srtp_ready);
 	struct srtp_keys keys;
@@ -528,7 +525,7 @@ static void test_bad_settings(void **state)
 /* The scenarios once, unmeasured: OpenSSL's algorithm caches (and what
  * its first close_notify sets up), this
  * thread's error queue (made the first time an error is queued, which
- * depends on timing), libsrtp's init, glibc's thread stacks. */
+ * depends on timing), glibc's thread stacks. */
 static int warm_up(void **state)
 {
 	void (*const scenarios[])(void **) = { test_dtls_srtp, test_dtls_engine_client,

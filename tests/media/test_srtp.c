@@ -1,20 +1,26 @@
 /*
  * test_srtp.c - SRTP sessions: libsrtp's known-answer vectors through our
- * API (AES-CM-128/HMAC-SHA1-80 and AES-128-GCM, RTP and RTCP), round trips
+ * API (AES-CM-128/HMAC-SHA1-80 and AES-128-GCM, RTP and RTCP); the RFC
+ * vectors for the layers below (RFC 3711 B.3 key derivation, B.2 AES-CM
+ * keystream, RFC 7714 16.1 and 17.1 AES-GCM SRTP and SRTCP); round trips
  * for every profile with SDES-generated keys, tampering, replays, the
- * replay window and sequence jumps after a hold, sender repeats, lengths;
- * SDES parsing (RFC 4568 examples, refusals with their reasons), printing
- * and the round trip between the two.
+ * replay window and sequence jumps after a hold, sender repeats, several
+ * SSRCs and the table's eviction, lengths; SDES parsing (RFC 4568
+ * examples, refusals with their reasons), printing and the round trip
+ * between the two. libsrtp2 as the oracle, and the timing loop, are in
+ * test_srtp_oracle.c.
  *
  * Every test checks that it gave back all the memory it took.
  */
 #include "media/srtp.h"
+#include "media/srtp_int.h"
 #include "core/mem.h"
 #include "leakcheck.h"
 
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,15 +127,20 @@ static size_t rtcp_make(uint8_t *buf, uint32_t ssrc)
 }
 
 /* Protects seq on a, unprotects it on b, checks it came back unchanged. */
-static void rtp_through(struct env *e, uint16_t seq)
+static void rtp_through_ssrc(struct env *e, uint16_t seq, uint32_t ssrc)
 {
 	uint8_t plain[BUF_SIZE], buf[BUF_SIZE];
-	size_t len = rtp_make(plain, seq, SSRC);
+	size_t len = rtp_make(plain, seq, ssrc);
 	memcpy(buf, plain, len);
 	assert_int_equal(srtp_session_protect_rtp(e->a, buf, &len, sizeof(buf)), 0);
 	assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), 0);
 	assert_int_equal(len, 12 + PAYLOAD_LEN);
 	assert_memory_equal(buf, plain, len);
+}
+
+static void rtp_through(struct env *e, uint16_t seq)
+{
+	rtp_through_ssrc(e, seq, SSRC);
 }
 
 /* ------------------------------------------------------------- known answers */
@@ -402,6 +413,193 @@ static void test_lengths(void **state)
 	assert_int_equal(srtp_session_protect_rtp(NULL, buf, &len, sizeof(buf)), EINVAL);
 }
 
+/* ------------------------------------------------------------- RFC vectors */
+
+/* Hex digits to bytes, blanks skipped; returns the count. */
+static size_t unhex(uint8_t *out, size_t cap, const char *text)
+{
+	size_t n = 0;
+	int high = -1;
+	for (const char *p = text; *p; p++) {
+		int v;
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			continue;
+		if (high < 0) {
+			high = v;
+			continue;
+		}
+		assert_true(n < cap);
+		out[n++] = (uint8_t)(high << 4 | v);
+		high = -1;
+	}
+	assert_int_equal(high, -1);
+	return n;
+}
+
+static void assert_hex(const uint8_t *got, size_t len, const char *expected)
+{
+	uint8_t want[256];
+	assert_int_equal(unhex(want, sizeof(want), expected), len);
+	assert_memory_equal(got, want, len);
+}
+
+/* RFC 3711 B.3 */
+static void test_rfc3711_key_derivation(void **state)
+{
+	(void)state;
+	uint8_t key[16], salt[14], out[20];
+	unhex(key, sizeof(key), "E1F97A0D3E018BE0D64FA32C06DE4139");
+	unhex(salt, sizeof(salt), "0EC675AD498AFEEBB6960B3AABE6");
+
+	assert_int_equal(srtp_kdf(out, 16, key, salt, 14, SRTP_LABEL_RTP_ENCRYPTION), 0);
+	assert_hex(out, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+	assert_int_equal(srtp_kdf(out, 14, key, salt, 14, SRTP_LABEL_RTP_SALT), 0);
+	assert_hex(out, 14, "30CBBC08863D8C85D49DB34A9AE1");
+	assert_int_equal(srtp_kdf(out, 20, key, salt, 14, SRTP_LABEL_RTP_AUTH), 0);
+	assert_hex(out, 20, "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4");
+}
+
+/* RFC 3711 B.2: the keystream is what encrypting zeros gives, SSRC 0 and
+ * index 0; its blocks 0xfeff to 0xff01 need a payload of 0xff02 blocks. */
+static void test_rfc3711_keystream(void **state)
+{
+	(void)state;
+	struct srtp_session_keys keys = { 0 };
+	struct srtp_transform t;
+	const size_t payload = 0xff02 * 16;
+	uint8_t *buf = calloc(1, 12 + payload + SRTP_SESSION_TRAILER_MAX);
+
+	assert_non_null(buf);
+	unhex(keys.key, sizeof(keys.key), "2B7E151628AED2A6ABF7158809CF4F3C");
+	unhex(keys.salt, sizeof(keys.salt), "F0F1F2F3F4F5F6F7F8F9FAFBFCFD");
+	assert_int_equal(srtp_transform_init(&t, SRTP_PROFILE_AES128_CM_SHA1_80, false, &keys), 0);
+	buf[0] = 0x80;
+	assert_int_equal(srtp_transform_rtp_encrypt(&t, buf, 12, payload, 0, 0), 0);
+	const uint8_t *ks = buf + 12;
+	assert_hex(ks, 16, "E03EAD0935C95E80E166B16DD92B4EB4");
+	assert_hex(ks + 16, 16, "D23513162B02D0F72A43A2FE4A5F97AB");
+	assert_hex(ks + 32, 16, "41E95B3BB0A2E8DD477901E4FCA894C0");
+	assert_hex(ks + 0xfeff * 16, 16, "EC8CDF7398607CB0F2D21675EA9EA1E4");
+	assert_hex(ks + 0xff00 * 16, 16, "362B7C3C6773516318A077D7FC5073AE");
+	assert_hex(ks + 0xff01 * 16, 16, "6A2CC3787889374FBEB4C81B17BA6C44");
+	srtp_transform_clear(&t);
+	free(buf);
+}
+
+/* RFC 7714 16.1.1 (SRTP) and 17.1.1 (SRTCP): AEAD_AES_128_GCM with the
+ * session key and salt given. */
+static const char gcm_key[] = "000102030405060708090a0b0c0d0e0f";
+static const char gcm_salt[] = "517569642070726f2071756f";
+
+static void gcm_transform(struct srtp_transform *t, bool rtcp)
+{
+	struct srtp_session_keys keys = { 0 };
+	unhex(keys.key, sizeof(keys.key), gcm_key);
+	unhex(keys.salt, sizeof(keys.salt), gcm_salt);
+	assert_int_equal(srtp_transform_init(t, SRTP_PROFILE_AEAD_AES_128_GCM, rtcp, &keys), 0);
+}
+
+static void test_rfc7714_srtp(void **state)
+{
+	(void)state;
+	struct srtp_transform send, receive;
+	uint8_t plain[BUF_SIZE], buf[BUF_SIZE];
+	size_t len = unhex(plain, sizeof(plain),
+			   "8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973"
+			   "20646976 69736120 696e2070 61727465 73207472 6573");
+
+	gcm_transform(&send, false);
+	gcm_transform(&receive, false);
+	memcpy(buf, plain, len);
+	assert_int_equal(srtp_transform_rtp_encrypt(&send, buf, 12, len - 12, 0x5501a0b2, 0xf17b), 0);
+	assert_hex(buf, len + 16,
+		   "8040f17b 8041f8d3 5501a0b2 f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5"
+		   "0d294e6f 42a5f47a 51c7d19b 36de3adf 8833899d 7f27beb1 6a9152cf 765ee439 0cce");
+	assert_int_equal(srtp_transform_rtp_decrypt(&receive, buf, 12, len - 12, 0x5501a0b2, 0xf17b), 0);
+	assert_memory_equal(buf, plain, len);
+	/* the same bytes under another ROC are another packet */
+	assert_int_equal(srtp_transform_rtp_encrypt(&send, buf, 12, len - 12, 0x5501a0b2, 0xf17b), 0);
+	assert_int_equal(srtp_transform_rtp_decrypt(&receive, buf, 12, len - 12, 0x5501a0b2,
+						    0x1f17b),
+			 EBADMSG);
+	srtp_transform_clear(&send);
+	srtp_transform_clear(&receive);
+}
+
+static void test_rfc7714_srtcp(void **state)
+{
+	(void)state;
+	struct srtp_transform send, receive;
+	uint8_t plain[BUF_SIZE], buf[BUF_SIZE];
+	size_t plain_len = unhex(plain, sizeof(plain),
+				 "81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930"
+				 "4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef");
+	size_t len = plain_len;
+
+	gcm_transform(&send, true);
+	gcm_transform(&receive, true);
+	memcpy(buf, plain, len);
+	assert_int_equal(srtp_transform_rtcp_encrypt(&send, buf, &len, 0x5d4), 0);
+	assert_hex(buf, len,
+		   "81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d"
+		   "c676a5f1 730d6fda 4ce09b46 86303ded 0bb9275b c84aa458 96cf4d2f c5abf872"
+		   "45d9eade 800005d4");
+	uint32_t word;
+	assert_int_equal(srtp_transform_rtcp_word(&receive, buf, len, &word), 0);
+	assert_int_equal(word, 0x800005d4);
+	assert_int_equal(srtp_transform_rtcp_decrypt(&receive, buf, &len), 0);
+	assert_int_equal(len, plain_len);
+	assert_memory_equal(buf, plain, len);
+	srtp_transform_clear(&send);
+	srtp_transform_clear(&receive);
+}
+
+/* ------------------------------------------------------------- SSRCs */
+
+/* Streams are kept per SSRC: far-apart sequence numbers on two SSRCs do
+ * not disturb each other; past the table's 16, the least recently used
+ * SSRC is forgotten and starts over when it comes back. */
+static void test_ssrcs(void **state)
+{
+	struct env *e = *state;
+	uint8_t plain[BUF_SIZE], buf[BUF_SIZE], copy[BUF_SIZE];
+	size_t len, copy_len;
+
+	pair_make(e, SRTP_PROFILE_AES128_CM_SHA1_80);
+	for (uint16_t i = 0; i < 5; i++) {
+		for (uint32_t ssrc = 1; ssrc <= 2; ssrc++) {
+			len = rtp_make(plain, (uint16_t)(ssrc == 1 ? 100 + i : 40000 + i), ssrc);
+			memcpy(buf, plain, len);
+			assert_int_equal(srtp_session_protect_rtp(e->a, buf, &len, sizeof(buf)), 0);
+			assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), 0);
+			assert_memory_equal(buf, plain, len);
+		}
+	}
+	/* a replay on SSRC 1, kept for later */
+	len = rtp_make(buf, 104, 1);
+	assert_int_equal(srtp_session_protect_rtp(e->a, buf, &len, sizeof(buf)), 0);
+	memcpy(copy, buf, copy_len = len);
+	assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), EALREADY);
+	/* 16 other SSRCs push SSRC 1 out of b's table */
+	for (uint32_t ssrc = 100; ssrc < 116; ssrc++) {
+		len = rtp_make(buf, 7, ssrc);
+		assert_int_equal(srtp_session_protect_rtp(e->a, buf, &len, sizeof(buf)), 0);
+		assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), 0);
+	}
+	memcpy(buf, copy, len = copy_len);
+	assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), 0);
+	memcpy(buf, copy, len = copy_len);
+	assert_int_equal(srtp_session_unprotect_rtp(e->b, buf, &len), EALREADY);
+	/* SSRC 2, forgotten too, starts over in ROC 0: fine before a wrap */
+	rtp_through_ssrc(e, 40005, 2);
+}
+
 /* ------------------------------------------------------------- SDES */
 
 static void assert_parses(const char *text, uint32_t tag, enum srtp_profile profile)
@@ -540,8 +738,8 @@ static void test_sdes_print(void **state)
 
 int main(void)
 {
-	/* libsrtp, its crypto backend and OpenSSL set up state on first use
-	 * and keep it: do that before the per-test memory accounting starts. */
+	/* OpenSSL sets up state on first use and keeps it: do that before
+	 * the per-test memory accounting starts. */
 	struct env warm = { 0 };
 	mbuf_init(&warm.text);
 	for (size_t p = 0; p < PROFILE_COUNT; p++) {
@@ -571,6 +769,8 @@ int main(void)
 		T(test_tampered),           T(test_replay),           T(test_replay_window),
 		T(test_sequence_jump),      T(test_sender_repeat),    T(test_lengths),
 		T(test_sdes_parse),         T(test_sdes_refused),     T(test_sdes_print),
+		T(test_rfc3711_key_derivation), T(test_rfc3711_keystream), T(test_rfc7714_srtp),
+		T(test_rfc7714_srtcp),      T(test_ssrcs),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
