@@ -497,13 +497,13 @@ static void cdr_print(const struct store_cdr *cdr, void *arg)
 	printf("\n    call-id %s  media %s", call_id ? call_id : "?",
 	       cdr->anchored ? "relayed" : "direct");
 	if (cdr->anchored)
-		printf(" %s  caller in %lld lost %lld jitter %.1f ms MOS %.1f  callee in %lld lost "
-		       "%lld jitter %.1f ms MOS %.1f",
+		printf(" %s  caller in %lld lost %lld jitter %.1f ms RTT %.1f ms MOS %.1f  callee in "
+		       "%lld lost %lld jitter %.1f ms RTT %.1f ms MOS %.1f",
 		       cdr->codec[0] ? cdr->codec : "(no codec)",
 		       (long long)cdr->caller_leg.packets_received, (long long)cdr->caller_leg.lost,
-		       cdr->caller_leg.jitter_ms, cdr->caller_leg.mos,
+		       cdr->caller_leg.jitter_ms, cdr->caller_leg.rtt_ms, cdr->caller_leg.mos,
 		       (long long)cdr->callee_leg.packets_received, (long long)cdr->callee_leg.lost,
-		       cdr->callee_leg.jitter_ms, cdr->callee_leg.mos);
+		       cdr->callee_leg.jitter_ms, cdr->callee_leg.rtt_ms, cdr->callee_leg.mos);
 	printf("\n");
 	free(caller);
 	free(callee);

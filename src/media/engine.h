@@ -154,7 +154,8 @@ struct media_endpoint_stats {
 	uint32_t expected;
 	int64_t lost;
 	double jitter_ms;
-	double mos; /* E-model for G.711, no delay known; 0 before media */
+	double rtt_ms; /* relay <-> this leg's phone, from RTCP (relay_rtt.c); 0: not known */
+	double mos; /* E-model for G.711 (delay: rtt_ms / 2); 0 before media */
 };
 
 enum media_security_mode {

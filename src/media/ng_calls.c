@@ -622,6 +622,7 @@ static void leg_quality(const struct ng_call *call, int leg, const struct ng_str
 	q->bytes_sent = e->bytes_sent;
 	q->lost = e->lost;
 	q->jitter_ms = e->jitter_ms;
+	q->rtt_ms = e->rtt_ms;
 	q->mos = e->mos;
 	q->secure = e->srtp_ready;
 }
@@ -701,6 +702,7 @@ static void put_endpoint(struct mbuf *out, const struct ng_call *call, int leg, 
 	put_int(out, "bytes sent", (int64_t)e->bytes_sent);
 	put_int(out, "lost", e->lost);
 	put_int(out, "jitter", (int64_t)(e->jitter_ms + 0.5));
+	put_int(out, "RTT", (int64_t)(e->rtt_ms + 0.5));
 	put_int(out, "MOS", (int64_t)(e->mos * 10 + 0.5));
 	bencode_dict_end(out);
 }

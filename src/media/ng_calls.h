@@ -112,6 +112,7 @@ struct ng_leg_quality {
 	uint64_t packets_received, bytes_received, packets_sent, bytes_sent;
 	int64_t lost;                       /* RFC 3550 cumulative loss of what it sent */
 	double jitter_ms;
+	double rtt_ms;                      /* relay <-> the leg's phone; 0: not known */
 	double mos;                         /* E-model estimate; 0 before media */
 	bool secure;                        /* SRTP keys in place (DTLS or SDES) */
 };
@@ -140,8 +141,9 @@ void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
  *     { leg "A"|"B", tag, index (of the m= line), "local port",
  *       "remote" ("addr:port", or "" before the address is known),
  *       packets, bytes (received), "packets sent", "bytes sent",
- *       lost, jitter (ms, rounded), MOS (x10 as rtpengine does: 43 = 4.3;
- *       0 before media) }
+ *       lost, jitter (ms, rounded), RTT (ms between the relay and that
+ *       leg's phone, from its RTCP; 0 when not known), MOS (x10 as
+ *       rtpengine does: 43 = 4.3; 0 before media) }
  */
 void ng_calls_query(struct ng_calls *calls, const struct ng_message *msg,
 		    const struct ng_request *req, struct mbuf *out);

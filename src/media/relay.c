@@ -21,6 +21,7 @@
  *   3. statistics. RTP (on the RTP socket, told apart from muxed RTCP) is
  *      parsed and fed to rtp_stats; a packet that does not parse is still
  *      relayed and counted as not_rtp (the peers may know what it is).
+ *      RTCP gives each leg's round-trip time (relay_rtt.c).
  *   4. route. To the bridged peer unless it is on hold: RTP out of the
  *      peer's RTP socket, RTCP out of its RTCP socket or, with rtcp-mux on
  *      the peer's side, its RTP socket; to the remote of that socket. A
@@ -159,6 +160,8 @@ static void relay_one(struct media_worker *w, struct relay_socket *s, uint8_t *b
 			rtp_stats_update(&ep->rtp_stats, &h, arrival_us);
 		else
 			ep->counters.not_rtp++;
+	} else {
+		relay_rtcp_observe(ep, buf, len, arrival_us);
 	}
 
 	struct worker_endpoint *peer = ep->peer;

@@ -180,8 +180,9 @@ static void endpoint_stats(const struct worker_endpoint *ep, uint64_t now_ms,
 	if (out->expected) {
 		double loss_pct = out->lost > 0 ? 100.0 * (double)out->lost / out->expected : 0;
 		/* The codec is not known here: G.711 without PLC, the
-		 * conservative score; no delay figure yet (RTCP RTT). */
-		out->mos = rtp_stats_mos(rtp_stats_r_factor(RTP_IMPAIRMENT_G711, loss_pct, 1, 0));
+		 * conservative score; one-way delay: half the leg's RTT. */
+		out->mos = rtp_stats_mos(
+			rtp_stats_r_factor(RTP_IMPAIRMENT_G711, loss_pct, 1, out->rtt_ms / 2));
 	}
 	secure_stats(ep, now_ms, out);
 }

@@ -77,6 +77,13 @@ struct relay_socket {
 	bool latched;          /* remote was learned from a packet */
 };
 
+/* An SR an endpoint received, for the RTT of its peer's leg (relay_rtt.c). */
+struct relay_sr {
+	uint32_t lsr;   /* middle 32 bits of its NTP time */
+	uint64_t at_us; /* when it arrived; 0: slot unused */
+};
+#define RELAY_SR_KEEP 4
+
 struct worker_endpoint {
 	struct worker_call *call;
 	struct relay_socket sockets[2]; /* by enum relay_component */
@@ -84,6 +91,8 @@ struct worker_endpoint {
 	bool rtcp_mux;
 	bool hold; /* forward nothing toward this endpoint */
 	struct rtp_stats rtp_stats;
+	struct relay_sr srs[RELAY_SR_KEEP]; /* the last SRs from its remote */
+	unsigned sr_next;
 	struct endpoint_security security;
 	/* Counters only; the computed fields are filled by the stats command. */
 	struct media_endpoint_stats counters;
@@ -169,6 +178,11 @@ void relay_socket_readable(int fd, uint32_t events, void *arg);
 int secure_set(struct worker_endpoint *ep, const struct worker_security_settings *s);
 /* Frees the state (timer, DTLS, SRTP); back to mode NONE. */
 void secure_clear(struct worker_endpoint *ep);
+/* RTCP received on ep (plain, or after SRTCP unprotect): learn the RTT of
+ * ep's leg from its report blocks, remember its SRs for the peer's. */
+void relay_rtcp_observe(struct worker_endpoint *ep, const uint8_t *buf, size_t len,
+			uint64_t arrival_us);
+
 /* RFC 7675 5.1: no valid binding request for 30 s: consent expired. */
 #define SECURE_CONSENT_TIMEOUT_MS 30000
 /* Has a browser's consent expired (DTLS-SRTP endpoints that got checks)? */

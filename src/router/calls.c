@@ -72,6 +72,7 @@ static void leg_to_cdr(const struct ng_leg_quality *q, struct store_cdr_leg *leg
 	leg->packets_sent = (int64_t)q->packets_sent;
 	leg->lost = q->lost;
 	leg->jitter_ms = q->jitter_ms;
+	leg->rtt_ms = q->rtt_ms;
 	leg->mos = q->mos;
 }
 
@@ -280,9 +281,9 @@ static void print_leg(struct mbuf *out, const char *name, const struct ng_leg_qu
 {
 	mbuf_printf(out,
 		    "    %-6s relay port %u <-> %s  in %" PRIu64 " pkts  out %" PRIu64
-		    " pkts  lost %" PRId64 "  jitter %.1f ms  MOS %.1f%s\n",
+		    " pkts  lost %" PRId64 "  jitter %.1f ms  RTT %.1f ms  MOS %.1f%s\n",
 		    name, (unsigned)q->local_port, q->remote[0] ? q->remote : "(not yet)",
-		    q->packets_received, q->packets_sent, q->lost, q->jitter_ms, q->mos,
+		    q->packets_received, q->packets_sent, q->lost, q->jitter_ms, q->rtt_ms, q->mos,
 		    q->secure ? "  SRTP" : "");
 }
 

@@ -104,15 +104,17 @@ static const char *const sql[STMT_COUNT] = {
 			       "WHERE expires_at > ?1 ORDER BY aor, contact",
 	[STMT_CDR_INSERT] = "INSERT INTO cdrs(call_id, caller, callee, start_ms, answer_ms, end_ms, "
 			    "disposition, status, ended_by, anchored, codec, caller_packets_in, "
-			    "caller_packets_out, caller_lost, caller_jitter_ms, caller_mos, "
-			    "callee_packets_in, callee_packets_out, callee_lost, callee_jitter_ms, "
-			    "callee_mos) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+			    "caller_packets_out, caller_lost, caller_jitter_ms, caller_rtt_ms, "
+			    "caller_mos, callee_packets_in, callee_packets_out, callee_lost, "
+			    "callee_jitter_ms, callee_rtt_ms, callee_mos) VALUES(?1, ?2, ?3, ?4, ?5, "
+			    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+			    "?22, ?23)",
 	[STMT_CDRS_LIST] = "SELECT id, call_id, caller, callee, start_ms, answer_ms, end_ms, "
 			   "disposition, status, ended_by, anchored, codec, caller_packets_in, "
-			   "caller_packets_out, caller_lost, caller_jitter_ms, caller_mos, "
-			   "callee_packets_in, callee_packets_out, callee_lost, callee_jitter_ms, "
-			   "callee_mos FROM cdrs ORDER BY id DESC LIMIT ?1",
+			   "caller_packets_out, caller_lost, caller_jitter_ms, caller_rtt_ms, "
+			   "caller_mos, callee_packets_in, callee_packets_out, callee_lost, "
+			   "callee_jitter_ms, callee_rtt_ms, callee_mos FROM cdrs ORDER BY id DESC "
+			   "LIMIT ?1",
 };
 
 /* Column of STMT_USER_HA1 holding each algorithm's hash. */
@@ -139,9 +141,11 @@ static const char *const migrations[] = {
 	" status INTEGER NOT NULL, ended_by TEXT NOT NULL, anchored INTEGER NOT NULL,"
 	" codec TEXT NOT NULL,"
 	" caller_packets_in INTEGER NOT NULL, caller_packets_out INTEGER NOT NULL,"
-	" caller_lost INTEGER NOT NULL, caller_jitter_ms REAL NOT NULL, caller_mos REAL NOT NULL,"
+	" caller_lost INTEGER NOT NULL, caller_jitter_ms REAL NOT NULL,"
+	" caller_rtt_ms REAL NOT NULL, caller_mos REAL NOT NULL,"
 	" callee_packets_in INTEGER NOT NULL, callee_packets_out INTEGER NOT NULL,"
-	" callee_lost INTEGER NOT NULL, callee_jitter_ms REAL NOT NULL, callee_mos REAL NOT NULL);"
+	" callee_lost INTEGER NOT NULL, callee_jitter_ms REAL NOT NULL,"
+	" callee_rtt_ms REAL NOT NULL, callee_mos REAL NOT NULL);"
 	"CREATE INDEX cdrs_start ON cdrs(start_ms);",
 };
 
@@ -694,7 +698,8 @@ static void bind_leg(sqlite3_stmt *st, int first, const struct store_cdr_leg *le
 	sqlite3_bind_int64(st, first + 1, leg->packets_sent);
 	sqlite3_bind_int64(st, first + 2, leg->lost);
 	sqlite3_bind_double(st, first + 3, leg->jitter_ms);
-	sqlite3_bind_double(st, first + 4, leg->mos);
+	sqlite3_bind_double(st, first + 4, leg->rtt_ms);
+	sqlite3_bind_double(st, first + 5, leg->mos);
 }
 
 static int cdr_insert(struct store *s, const struct store_cdr *c)
@@ -713,7 +718,7 @@ static int cdr_insert(struct store *s, const struct store_cdr *c)
 	sqlite3_bind_int(st, 10, c->anchored);
 	bind_text(st, 11, c->codec);
 	bind_leg(st, 12, &c->caller_leg);
-	bind_leg(st, 17, &c->callee_leg);
+	bind_leg(st, 18, &c->callee_leg);
 	return run(s, STMT_CDR_INSERT);
 }
 
@@ -858,7 +863,8 @@ static void column_leg(sqlite3_stmt *st, int first, struct store_cdr_leg *leg)
 	leg->packets_sent = sqlite3_column_int64(st, first + 1);
 	leg->lost = sqlite3_column_int64(st, first + 2);
 	leg->jitter_ms = sqlite3_column_double(st, first + 3);
-	leg->mos = sqlite3_column_double(st, first + 4);
+	leg->rtt_ms = sqlite3_column_double(st, first + 4);
+	leg->mos = sqlite3_column_double(st, first + 5);
 }
 
 static void row_cdr(sqlite3_stmt *st, void *ctx)
@@ -879,7 +885,7 @@ static void row_cdr(sqlite3_stmt *st, void *ctx)
 		.codec = column_text(st, 11),
 	};
 	column_leg(st, 12, &cdr.caller_leg);
-	column_leg(st, 17, &cdr.callee_leg);
+	column_leg(st, 18, &cdr.callee_leg);
 	c->cb(&cdr, c->arg);
 }
 

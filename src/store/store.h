@@ -78,7 +78,7 @@ int store_bindings_load(struct store *s, int64_t now,
 /* What one leg's relay endpoint counted (all 0 for calls not anchored). */
 struct store_cdr_leg {
 	int64_t packets_received, packets_sent, lost;
-	double jitter_ms, mos;
+	double jitter_ms, rtt_ms, mos; /* rtt_ms 0: not known */
 };
 
 struct store_cdr {

@@ -533,7 +533,7 @@ def deleted_line(call_id):
 CALL_HEAD = re.compile(r"(\S+)  (\S+) -> (\S+)  (answered \d+ s ago \(rang \d+ s\)|ringing for \d+ s)")
 CALL_MEDIA = re.compile(r"    media (?:(direct) \(not relayed\)|(relayed), codec (\(not yet\)|\S+), idle \d+ ms)")
 CALL_LEG = re.compile(r"    (caller|callee) relay port (\d+) <-> (\S+|\(not yet\))  in (\d+) pkts  out (\d+) pkts"
-                      r"  lost (-?\d+)  jitter ([\d.]+) ms  MOS ([\d.]+)(  SRTP)?")
+                      r"  lost (-?\d+)  jitter ([\d.]+) ms  RTT ([\d.]+) ms  MOS ([\d.]+)(  SRTP)?")
 
 
 def parse_calls(out):
@@ -650,8 +650,8 @@ def check_live_call(checks, what, daemon, caller, relayed, answered=True, codec=
 CDR_HEAD = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|-)  (\S+) -> (\S+)  (\S+(?: \S+)?) \((-?\d+)\)"
                       r"(?:  talked (\d+) s)?(?:  ended by (\S+(?: \S+)?))?")
 CDR_MEDIA = re.compile(r"    call-id (\S+)  media (?:(direct)|(relayed) (\(no codec\)|\S+)"
-                       r"  caller in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+"
-                       r"  callee in (-?\d+) lost (-?\d+) jitter [\d.]+ ms MOS [\d.]+)")
+                       r"  caller in (-?\d+) lost (-?\d+) jitter [\d.]+ ms RTT [\d.]+ ms MOS [\d.]+"
+                       r"  callee in (-?\d+) lost (-?\d+) jitter [\d.]+ ms RTT [\d.]+ ms MOS [\d.]+)")
 
 
 def parse_cdrs(out):

@@ -321,6 +321,45 @@ static void test_rtcp(void **state)
 	phone_close(&b_rtcp);
 }
 
+/* Each leg's RTT from the RTCP the relay forwards: an SR from A passes
+ * through, B answers it 100 ms later (DLSR says so) after holding it 60 ms
+ * of that: B's leg RTT is what is left, ~40 ms, not counting the hold. A
+ * block with an unknown LSR teaches nothing. */
+static void test_rtcp_rtt(void **state)
+{
+	struct env *e = *state;
+	struct media_engine_settings s;
+	settings_loopback(&s);
+	env_start(e, &s);
+	/* SR from A (SSRC 0xa): NTP 0x0000123456780000 -> LSR 0x12345678 */
+	uint8_t sr[28] = { 0x80, 200, 0, 6, 0, 0, 0, 0xa, 0, 0, 0x12, 0x34, 0x56, 0x78, 0, 0 };
+	/* RR from B (SSRC 0xb), one block on 0xa: LSR, DLSR = 60 ms in 1/65536 s */
+	uint32_t dlsr = 60 * 65536 / 1000;
+	uint8_t rr[32] = { 0x81, 201, 0, 7, 0, 0, 0, 0xb, 0, 0, 0, 0xa };
+	uint8_t buf[64];
+	rr[24] = 0x12, rr[25] = 0x34, rr[26] = 0x56, rr[27] = 0x78;
+	rr[28] = (uint8_t)(dlsr >> 24), rr[29] = (uint8_t)(dlsr >> 16);
+	rr[30] = (uint8_t)(dlsr >> 8), rr[31] = (uint8_t)dlsr;
+
+	send_to(e->a.fd, &e->ep[0].rtp, sr, sizeof(sr));
+	assert_int_equal(recv_within(e->b.fd, buf, sizeof(buf), NULL, WAIT_MS), sizeof(sr));
+	sleep_ms(100);
+	send_to(e->b.fd, &e->ep[1].rtp, rr, sizeof(rr));
+	assert_int_equal(recv_within(e->a.fd, buf, sizeof(buf), NULL, WAIT_MS), sizeof(rr));
+
+	struct media_call_stats st;
+	assert_int_equal(media_call_stats(e->call, &st), 0);
+	assert_true(st.endpoints[1].rtt_ms >= 39 && st.endpoints[1].rtt_ms < 140);
+	assert_true(st.endpoints[0].rtt_ms == 0); /* A answered no SR */
+
+	rr[24] = 0x11; /* another SR: no match, the RTT stays */
+	double before = st.endpoints[1].rtt_ms;
+	send_to(e->b.fd, &e->ep[1].rtp, rr, sizeof(rr));
+	assert_int_equal(recv_within(e->a.fd, buf, sizeof(buf), NULL, WAIT_MS), sizeof(rr));
+	assert_int_equal(media_call_stats(e->call, &st), 0);
+	assert_true(st.endpoints[1].rtt_ms == before);
+}
+
 static void test_latching(void **state)
 {
 	struct env *e = *state;
@@ -635,6 +674,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_relay_both_ways, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp_rtt, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_latching, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_strict_source, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_hold, env_setup, env_teardown),

@@ -557,7 +557,7 @@ static void test_cdr_round_trip(void **state)
 		.disposition = "answered", .status = 200, .ended_by = "callee", .anchored = true,
 		.codec = "PCMU/8000",
 		.caller_leg = { .packets_received = 3000, .packets_sent = 2999, .lost = 1,
-				.jitter_ms = 1.5, .mos = 4.4 },
+				.jitter_ms = 1.5, .rtt_ms = 42.5, .mos = 4.4 },
 		.callee_leg = { .packets_received = 2999, .packets_sent = 3000, .lost = 0,
 				.jitter_ms = 0.5, .mos = 4.3 },
 	};
@@ -588,6 +588,8 @@ static void test_cdr_round_trip(void **state)
 	assert_int_equal(r.cdr[1].caller_leg.packets_received, 3000);
 	assert_int_equal(r.cdr[1].caller_leg.lost, 1);
 	assert_true(r.cdr[1].caller_leg.mos > 4.39 && r.cdr[1].caller_leg.mos < 4.41);
+	assert_true(r.cdr[1].caller_leg.rtt_ms > 42.49 && r.cdr[1].caller_leg.rtt_ms < 42.51);
+	assert_true(r.cdr[1].callee_leg.rtt_ms == 0);
 	assert_int_equal(r.cdr[1].callee_leg.packets_sent, 3000);
 	assert_true(r.cdr[1].callee_leg.jitter_ms > 0.49 && r.cdr[1].callee_leg.jitter_ms < 0.51);
 	assert_true(r.cdr[1].id < r.cdr[0].id);
