@@ -9,6 +9,8 @@
 //                           IPv4, as a browser opening https://localhost
 //                           often does
 //   RTCB_TMP                the run's temporary directory (tone file, capture)
+//   RTCB_CTL, RTCB_STATE    rtcbridge-ctl and the daemon's state directory
+//                           (`rtcbridge-ctl calls` during a call)
 //   RTCB_RELAY_PORTS        rtcbridge's [media] port_min-port_max
 //   RTCB_BARESIP_EXT        baresip's extension (1007), registered over UDP
 //   RTCB_BARESIP_SIP        its SIP address:port
@@ -72,6 +74,8 @@ const WEB = env("RTCB_WEB");
 const RESULTS = env("RTCB_RESULTS", "-");
 const CHROMIUM = env("RTCB_CHROMIUM", "/usr/bin/chromium");
 const TMP = env("RTCB_TMP");
+const CTL = env("RTCB_CTL");
+const STATE = env("RTCB_STATE");
 const range = (s) => {
   const [lo, hi] = s.split("-").map(Number);
   return { lo, hi, has: (p) => p >= lo && p <= hi, text: s };
@@ -594,12 +598,32 @@ test(`gateway: baresip registers as ${PHONE_EXT} over UDP`, async () => {
   throw new Error(`baresip not registered after 10 s: ${info.trim()}\n${phoneLogTail(10)}`);
 });
 
+// `rtcbridge-ctl calls` during the call: one call, relayed, G.711, the
+// browser's leg with SRTP up, packets flowing both ways on both legs.
+function expectLiveCall(what) {
+  const r = spawnSync(CTL, ["--state-dir", STATE, "calls"], { encoding: "utf8", timeout: 5000 });
+  assert.equal(r.status, 0, `${what}: rtcbridge-ctl calls failed: ${r.stderr}`);
+  console.log(r.stdout.trimEnd().replace(/^/gm, "      "));
+  const out = r.stdout;
+  assert.match(out, /^1 call\n/, `${what}: not exactly one live call:\n${out}`);
+  assert.match(out, /media relayed, codec (PCMU|PCMA)\/8000/, `${what}: not relayed with G.711:\n${out}`);
+  const legs = [...out.matchAll(/ (caller|callee) relay port \d+ <-> \S+  in (\d+) pkts  out (\d+) pkts.*MOS ([\d.]+)(  SRTP)?/g)];
+  assert.equal(legs.length, 2, `${what}: two legs expected:\n${out}`);
+  for (const [, leg, pin, pout, mos] of legs)
+    assert.ok(Number(pin) > 50 && Number(pout) > 50 && Number(mos) >= 4,
+      `${what}: the ${leg} leg is not flowing both ways with a good MOS:\n${out}`);
+  const caller = legs.find((l) => l[1] === "caller");
+  const callee = legs.find((l) => l[1] === "callee");
+  assert.ok(caller[5] && !callee[5], `${what}: SRTP expected on the browser's (caller's) leg only:\n${out}`);
+}
+
 test("gateway: the web phone calls baresip; 440 Hz and 1000 Hz both ways", async () => {
   await needPhone();
   const page = await phonePage(BROWSER_EXT);
   const mark = phone.mark();
   await browserCallsPhone(page, mark, "browser calls phone");
   await expectTones(page, mark, "browser calls phone");
+  expectLiveCall("browser calls phone");
   await pageHangsUp(page, mark);
 });
 
