@@ -101,6 +101,11 @@ class Message:
         return "<%s>" % self.start
 
 
+def status_of(m):
+    """A message's start line for a check's detail, or "no answer" for None."""
+    return m.start if m is not None else "no answer"
+
+
 def split_stream(buf):
     """Split complete messages off a TCP byte buffer using Content-Length.
 

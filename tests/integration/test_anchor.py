@@ -112,7 +112,6 @@ import os
 import re
 import select
 import socket
-import struct
 import sys
 import time
 
@@ -120,15 +119,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
+from siplib import status_of  # noqa: E402
+from medialib import (BROWSER_FP, BROWSER_PWD, BROWSER_UFRAG, attr, audio_port,  # noqa: E402
+                      browser_sdp, c_addrs, phone_sdp, rtp, send_and_receive)
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 PORT_MIN, PORT_MAX = 25900, 25999
 NAME = "test_anchor"
 
-BROWSER_UFRAG = "brws"
-BROWSER_PWD = "browserpasswordbrowserpw"
-BROWSER_FP = ":".join("%02X" % i for i in range(32))
+RTP_STRIDE = 7  # payload byte i of RTP packet seq: seq * 7 + i (medialib.rtp)
 
 
 def extra(mode, timeout=None):
@@ -145,45 +145,8 @@ workers = 1
 
 # ---- SDP -------------------------------------------------------------------
 
-def browser_sdp(port, setup, direction="sendrecv"):
-    """What a browser offers or answers (as in test_ng_webrtc.py)."""
-    return ("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-            "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
-            "m=audio %d UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 %s\r\n"
-            "a=rtcp:9 IN IP4 0.0.0.0\r\n"
-            "a=candidate:1 1 udp 2122260223 %s %d typ host generation 0\r\n"
-            "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
-            "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:0\r\na=%s\r\n"
-            "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
-            % (port, HOST, HOST, port, BROWSER_UFRAG, BROWSER_PWD, BROWSER_FP, setup, direction))
-
-
-def phone_sdp(port, sess, codecs="111 0", direction="sendrecv", version=1):
-    rtpmap = {"111": "a=rtpmap:111 opus/48000/2\r\n", "0": "a=rtpmap:0 PCMU/8000\r\n",
-              "8": "a=rtpmap:8 PCMA/8000\r\n",
-              "101": "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"}
-    return ("v=0\r\no=- %d %d IN IP4 %s\r\ns=phone\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP %s\r\n%sa=ptime:20\r\na=%s\r\n"
-            % (sess, version, HOST, HOST, port, codecs,
-               "".join(rtpmap[c] for c in codecs.split()), direction))
-
-
 def text(msg):
     return msg.body.decode("utf-8", "replace") if msg is not None else ""
-
-
-def attr(sdp, name):
-    m = re.search(r"^a=%s:(.*?)\s*$" % re.escape(name), sdp, re.M)
-    return m.group(1) if m else None
-
-
-def audio_port(sdp):
-    m = re.search(r"^m=audio (\d+) ", sdp, re.M)
-    return int(m.group(1)) if m else None
-
-
-def c_addrs(sdp):
-    return re.findall(r"^c=IN IP4 (\S+)\s*$", sdp, re.M)
 
 
 def direction(sdp):
@@ -489,10 +452,6 @@ class Call:
             headers=headers, body=body))
 
 
-def status_of(m):
-    return m.start if m is not None else "no answer"
-
-
 # ---- the daemon log ------------------------------------------------------------
 
 def log_text(daemon):
@@ -719,27 +678,6 @@ def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_
 
 
 # ---- RTP -------------------------------------------------------------------------
-
-def rtp(seq, ssrc):
-    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, ssrc) + bytes((seq * 7 + i) & 0xff for i in range(160))
-
-
-def send_and_receive(src, dst_port, dst_sock, ssrc, count=10):
-    """Packets src -> 127.0.0.1:dst_port; those dst_sock got within 2 s."""
-    sent = [rtp(i, ssrc) for i in range(count)]
-    got = []
-    dst_sock.settimeout(0.05)
-    for p in sent:
-        src.sendto(p, (HOST, dst_port))
-        time.sleep(0.002)
-    deadline = time.monotonic() + 2
-    while len(got) < count and time.monotonic() < deadline:
-        try:
-            got.append(dst_sock.recv(2048))
-        except socket.timeout:
-            pass
-    return sent, got
-
 
 def media_socket():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -1068,7 +1006,7 @@ def flow(src, relay_port, sinks, ssrc, count=10, wait=2.0):
     strays at the others), or wait s in all."""
     for s in sinks:
         drain_socket(s)
-    sent = [rtp(i, ssrc) for i in range(count)]
+    sent = [rtp(i, ssrc, RTP_STRIDE) for i in range(count)]
     got = [[] for _ in sinks]
     for p in sent:
         src.sendto(p, (HOST, relay_port))
@@ -1591,7 +1529,7 @@ def always_body(checks):
             count = {"a_sent": 0, "b_sent": 0, "a_got": 0, "b_got": 0}
 
             def exchange(src, port, dst, ssrc, sent_key, got_key):
-                sent, got = send_and_receive(src, port, dst, ssrc)
+                sent, got = send_and_receive(src, port, dst, ssrc, count=10, wait=2, stride=RTP_STRIDE)
                 count[sent_key] += len(sent)
                 count[got_key] += len(got)
                 return sent, got

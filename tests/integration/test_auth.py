@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
+from siplib import status_of  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
@@ -57,10 +58,6 @@ def challenge_of(resp, algorithm):
         if c.get("scheme", "").lower() == "digest" and c.get("algorithm", "MD5").upper() == algorithm:
             return value
     return None
-
-
-def status_of(resp):
-    return resp.start if resp is not None else "no answer"
 
 
 def main():

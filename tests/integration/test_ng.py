@@ -16,14 +16,14 @@ All on 127.0.0.1, every wait bounded.
 import os
 import re
 import socket
-import struct
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import medialib  # noqa: E402
 import siplib  # noqa: E402
+from medialib import media_of, send_and_receive  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
@@ -117,38 +117,8 @@ class Ng:
 # ---- phones ----------------------------------------------------------------
 
 def phone_sdp(port, sess):
-    return ("v=0\r\no=- %d 1 IN IP4 %s\r\ns=phone\r\nc=IN IP4 %s\r\nt=0 0\r\n"
-            "m=audio %d RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
-            "a=sendrecv\r\n" % (sess, HOST, HOST, port))
-
-
-def media_of(sdp):
-    """(c= addresses, m=audio port) of an SDP text."""
-    addrs = re.findall(r"^c=IN IP4 (\S+)\s*$", sdp, re.M)
-    m = re.search(r"^m=audio (\d+) ", sdp, re.M)
-    return addrs, int(m.group(1)) if m else None
-
-
-def rtp(seq, ssrc):
-    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, ssrc) + bytes((seq + i) & 0xff for i in range(160))
-
-
-def send_and_receive(src, dst_port, dst_sock, ssrc, count=50):
-    """Packets src -> rtcbridge:dst_port; those dst_sock got, in order."""
-    sent = [rtp(i, ssrc) for i in range(count)]
-    got = []
-    dst_sock.settimeout(0.05)
-    for p in sent:
-        src.sendto(p, (HOST, dst_port))
-        time.sleep(0.002)
-    deadline = time.monotonic() + 3
-    while len(got) < count and time.monotonic() < deadline:
-        try:
-            got.append(dst_sock.recv(2048))
-        except socket.timeout:
-            pass
-    return sent, got
+    """The ng tests' phone: PCMU, PCMA and telephone-event (RTP/AVP 0 8 101)."""
+    return medialib.phone_sdp(port, sess, codecs="0 8 101")
 
 
 def main():

@@ -20,7 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from test_ng import EXTRA, HOST, Ng, media_of, phone_sdp, rtp  # noqa: E402
+from medialib import media_of, rtp  # noqa: E402
+from test_ng import EXTRA, HOST, Ng, phone_sdp  # noqa: E402
 
 TIMEOUT = 2
 

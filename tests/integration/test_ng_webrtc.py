@@ -48,24 +48,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp, send_and_receive  # noqa: E402
+from medialib import BROWSER_FP, BROWSER_UFRAG, attr, audio_port, browser_sdp, send_and_receive  # noqa: E402
+from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp  # noqa: E402
 
-BROWSER_UFRAG = "brws"
-BROWSER_PWD = "browserpasswordbrowserpw"
-BROWSER_FP = ":".join("%02X" % i for i in range(32))
 MAGIC = 0x2112A442
-
-
-def browser_sdp(port, setup):
-    return ("v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-            "a=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n"
-            "m=audio %d UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 %s\r\n"
-            "a=rtcp:9 IN IP4 0.0.0.0\r\n"
-            "a=candidate:1 1 udp 2122260223 %s %d typ host generation 0\r\n"
-            "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
-            "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:0\r\na=sendrecv\r\n"
-            "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
-            % (port, HOST, HOST, port, BROWSER_UFRAG, BROWSER_PWD, BROWSER_FP, setup))
 
 
 # ---- STUN (RFC 8489) -------------------------------------------------------
@@ -153,16 +139,6 @@ def receive_dtls(sock, wait):
 
 
 # ---- SDP -------------------------------------------------------------------
-
-def attr(sdp, name):
-    m = re.search(r"^a=%s:(.*?)\s*$" % re.escape(name), sdp, re.M)
-    return m.group(1) if m else None
-
-
-def audio_port(sdp):
-    m = re.search(r"^m=audio (\d+) ", sdp, re.M)
-    return int(m.group(1)) if m else None
-
 
 def check_plain(checks, what, sdp):
     checks.check(what + ": m=audio RTP/AVP", re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", sdp, re.M)

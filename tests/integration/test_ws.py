@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
+from siplib import status_of  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
@@ -112,10 +113,6 @@ class WsUser:
     def register(self):
         return self.authenticated("REGISTER", "sip:%s" % HOST, "sip:%s@%s" % (self.user, HOST),
                                   extra=["Supported: path, outbound"])
-
-
-def status_of(m):
-    return m.start if m is not None else "no answer"
 
 
 def answer_message(user, timeout=3.0):
