@@ -51,7 +51,7 @@
 
 struct tls_ctx {
 	SSL_CTX *ssl;
-	char fingerprint[sizeof(FINGERPRINT_PREFIX) + EVP_MAX_MD_SIZE * 3];
+	char fingerprint[TLS_FINGERPRINT_SIZE];
 };
 
 /* The most recent OpenSSL error as text; clears the queue. */
@@ -95,44 +95,35 @@ static int cert_add_ext(X509 *cert, int nid, const char *value)
 	return ok ? 0 : EINVAL;
 }
 
-static int cert_build(X509 **certp, EVP_PKEY *key)
+int tls_cert_self_signed(X509 **certp, EVP_PKEY *key, const char *cn, const char *san,
+			 long back_s, int valid_days)
 {
-	char host[256] = "";
-	char san[512];
 	X509 *cert = X509_new();
 	BIGNUM *serial = BN_new();
 	int err = ENOMEM;
 
 	if (!cert || !serial)
 		goto out;
-	if (gethostname(host, sizeof(host)) || !dns_name_ok(host))
-		snprintf(host, sizeof(host), "localhost");
-	if (strcmp(host, "localhost") == 0)
-		snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1");
-	else
-		snprintf(san, sizeof(san), "DNS:localhost,DNS:%s,IP:127.0.0.1,IP:::1", host);
-
 	err = EINVAL;
 	/* 128 random bits, top bit set: positive, non-zero, within RFC 5280's 20 octets. */
 	if (!X509_set_version(cert, X509_VERSION_3) ||
 	    !BN_rand(serial, 128, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ||
 	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) ||
-	    /* an hour back, for peers whose clock is a little behind */
-	    !X509_gmtime_adj(X509_getm_notBefore(cert), -3600) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(cert), CERT_VALID_DAYS, 0, NULL) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(cert), -back_s) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(cert), valid_days, 0, NULL) ||
 	    !X509_set_pubkey(cert, key) ||
 	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-					(const unsigned char *)host, -1, -1, 0) ||
+					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(cert, X509_get_subject_name(cert)))
 		goto out;
 	/* No keyUsage: with it, the certificate would need keyCertSign to count
 	 * as self-signed, and RFC 5280 allows that bit only on a CA. Without
 	 * it, a peer can pin this certificate as its own trust anchor. */
-	if ((err = cert_add_ext(cert, NID_basic_constraints, "critical,CA:FALSE")) ||
-	    /* clientAuth too: the same context makes outgoing connections */
-	    (err = cert_add_ext(cert, NID_ext_key_usage, "serverAuth,clientAuth")) ||
-	    (err = cert_add_ext(cert, NID_subject_key_identifier, "hash")) ||
-	    (err = cert_add_ext(cert, NID_subject_alt_name, san)))
+	if (san && ((err = cert_add_ext(cert, NID_basic_constraints, "critical,CA:FALSE")) ||
+		    /* clientAuth too: the same context makes outgoing connections */
+		    (err = cert_add_ext(cert, NID_ext_key_usage, "serverAuth,clientAuth")) ||
+		    (err = cert_add_ext(cert, NID_subject_key_identifier, "hash")) ||
+		    (err = cert_add_ext(cert, NID_subject_alt_name, san))))
 		goto out;
 	if (!X509_sign(cert, key, EVP_sha256())) {
 		err = EINVAL;
@@ -145,6 +136,23 @@ out:
 	X509_free(cert);
 	BN_free(serial);
 	return err;
+}
+
+/* The TLS certificate: CN this host's name, SAN it, localhost and the
+ * loopback addresses; valid from an hour back, for peers whose clock is a
+ * little behind. */
+static int cert_build(X509 **certp, EVP_PKEY *key)
+{
+	char host[256] = "";
+	char san[512];
+
+	if (gethostname(host, sizeof(host)) || !dns_name_ok(host))
+		snprintf(host, sizeof(host), "localhost");
+	if (strcmp(host, "localhost") == 0)
+		snprintf(san, sizeof(san), "DNS:localhost,IP:127.0.0.1,IP:::1");
+	else
+		snprintf(san, sizeof(san), "DNS:localhost,DNS:%s,IP:127.0.0.1,IP:::1", host);
+	return tls_cert_self_signed(certp, key, host, san, 3600, CERT_VALID_DAYS);
 }
 
 /* Writes a key (when key is set) or a certificate to path with mode, via
@@ -302,20 +310,24 @@ static int pair_load(SSL_CTX *ssl, const char *cert_path, const char *key_path)
 	return 0;
 }
 
-static int fingerprint_set(struct tls_ctx *ctx)
+int tls_cert_fingerprint(X509 *cert, char *out, size_t size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	X509 *cert = SSL_CTX_get0_certificate(ctx->ssl);
 
-	if (!cert || !X509_digest(cert, EVP_sha256(), md, &len))
+	if (!cert || !X509_digest(cert, EVP_sha256(), md, &len) || size < TLS_FINGERPRINT_SIZE)
 		return EINVAL;
 	size_t used = strlen(FINGERPRINT_PREFIX);
-	memcpy(ctx->fingerprint, FINGERPRINT_PREFIX, used + 1);
+	memcpy(out, FINGERPRINT_PREFIX, used + 1);
 	for (unsigned int i = 0; i < len; i++)
-		used += (size_t)snprintf(ctx->fingerprint + used, sizeof(ctx->fingerprint) - used,
-					 i ? ":%02X" : "%02X", md[i]);
+		used += (size_t)snprintf(out + used, size - used, i ? ":%02X" : "%02X", md[i]);
 	return 0;
+}
+
+static int fingerprint_set(struct tls_ctx *ctx)
+{
+	return tls_cert_fingerprint(SSL_CTX_get0_certificate(ctx->ssl), ctx->fingerprint,
+				    sizeof(ctx->fingerprint));
 }
 
 int tls_ctx_create(struct tls_ctx **ctxp, const char *cert_file, const char *key_file,

@@ -26,9 +26,9 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/tls.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -43,57 +43,12 @@
 	"ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"
 #define SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32"
 #define CERT_VALID_DAYS 3652
-#define FINGERPRINT_PREFIX "sha-256 "
 
 struct dtls_cert {
 	SSL_CTX *ssl_ctx; /* holds the key and the certificate */
-	char fingerprint[sizeof(FINGERPRINT_PREFIX) + 32 * 3];
+	char fingerprint[TLS_FINGERPRINT_SIZE];
 };
 
-static int cert_build(X509 **certp, EVP_PKEY *key)
-{
-	X509 *cert = X509_new();
-	BIGNUM *serial = BN_new();
-	int err = ENOMEM;
-
-	if (!cert || !serial)
-		goto out;
-	err = EINVAL;
-	/* 64 random bits, top bit set: positive and non-zero */
-	if (!X509_set_version(cert, X509_VERSION_3) ||
-	    !BN_rand(serial, 64, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ||
-	    !BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert)) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(cert), -24 * 3600) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(cert), CERT_VALID_DAYS, 0, NULL) ||
-	    !X509_set_pubkey(cert, key) ||
-	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
-					(const unsigned char *)"rtcbridge", -1, -1, 0) ||
-	    !X509_set_issuer_name(cert, X509_get_subject_name(cert)) ||
-	    !X509_sign(cert, key, EVP_sha256()))
-		goto out;
-	*certp = cert;
-	cert = NULL;
-	err = 0;
-out:
-	X509_free(cert);
-	BN_free(serial);
-	return err;
-}
-
-static int fingerprint_set(struct dtls_cert *cert, X509 *x509)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (!X509_digest(x509, EVP_sha256(), md, &len) || len != 32)
-		return EINVAL;
-	size_t used = strlen(FINGERPRINT_PREFIX);
-	memcpy(cert->fingerprint, FINGERPRINT_PREFIX, used + 1);
-	for (unsigned int i = 0; i < len; i++)
-		used += (size_t)snprintf(cert->fingerprint + used, sizeof(cert->fingerprint) - used,
-					 i ? ":%02X" : "%02X", md[i]);
-	return 0;
-}
 
 static int ctx_configure(SSL_CTX *ctx, X509 *x509, EVP_PKEY *key)
 {
@@ -137,7 +92,10 @@ int dtls_cert_alloc(struct dtls_cert **certp)
 		err = ENOMEM;
 		goto out;
 	}
-	if ((err = cert_build(&x509, key)) || (err = fingerprint_set(cert, x509)) ||
+	/* no extensions; a day back for peers' clocks */
+	if ((err = tls_cert_self_signed(&x509, key, "rtcbridge", NULL, 24 * 3600,
+					CERT_VALID_DAYS)) ||
+	    (err = tls_cert_fingerprint(x509, cert->fingerprint, sizeof(cert->fingerprint))) ||
 	    (err = ctx_configure(cert->ssl_ctx, x509, key)))
 		goto out;
 	*certp = cert;
