@@ -32,6 +32,8 @@
 #define PORT_MAX 41099
 #define WAIT_MS 2000
 #define SILENCE_MS 150
+#include "media/engine_peer.h" /* after WAIT_MS, SILENCE_MS */
+
 #define PAYLOAD_LEN 160
 
 /* ------------------------------------------------------------- fixture */
@@ -150,17 +152,6 @@ static size_t rtp_build(uint8_t *buf, uint16_t first, unsigned i, uint32_t ssrc)
 	return 12 + PAYLOAD_LEN;
 }
 
-static void send_to(int fd, const struct netaddr *to, const void *buf, size_t len)
-{
-	assert_int_equal(sendto(fd, buf, len, 0, &to->u.sa, to->len), (ssize_t)len);
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 static void send_stream(int fd, const struct netaddr *to, uint16_t first, unsigned count,
 			uint32_t ssrc, bool paced)
 {
@@ -186,19 +177,6 @@ static void send_rtp_paced(int fd, const struct netaddr *to, uint16_t first, uns
 	send_stream(fd, to, first, count, ssrc, true);
 }
 
-/* One datagram within timeout_ms: its length, or -1 on silence. */
-static ssize_t recv_within(int fd, uint8_t *buf, size_t size, struct netaddr *from, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, timeout_ms) != 1)
-		return -1;
-	struct netaddr dummy;
-	if (!from)
-		from = &dummy;
-	from->len = sizeof(from->u.storage);
-	return recvfrom(fd, buf, size, MSG_DONTWAIT, &from->u.sa, &from->len);
-}
-
 /* Receive `count` RTP packets numbered from `first`, sent by `source`,
  * byte for byte as rtp_build() made them. */
 static void expect_rtp(int fd, const struct netaddr *source, uint16_t first, unsigned count,
@@ -216,26 +194,6 @@ static void expect_rtp(int fd, const struct netaddr *source, uint16_t first, uns
 		assert_int_equal(netaddr_port(&from), netaddr_port(source));
 	}
 }
-
-static void expect_silence(int fd)
-{
-	uint8_t buf[512];
-	assert_int_equal(recv_within(fd, buf, sizeof(buf), NULL, SILENCE_MS), -1);
-}
-
-/* Poll the call's statistics until `cond` holds (bounded). */
-#define STATS_UNTIL(call, st, cond)                                               \
-	do {                                                                      \
-		int tries_ = WAIT_MS / 10;                                        \
-		for (;;) {                                                        \
-			assert_int_equal(media_call_stats((call), &(st)), 0);     \
-			if (cond)                                                 \
-				break;                                            \
-			if (--tries_ == 0)                                        \
-				fail_msg("statistics never reached: %s", #cond);   \
-			sleep_ms(10);                                             \
-		}                                                                 \
-	} while (0)
 
 /* ------------------------------------------------------------- tests */
 

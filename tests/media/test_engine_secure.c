@@ -46,6 +46,8 @@
 #define PORT_MAX 42099
 #define WAIT_MS 2000
 #define SILENCE_MS 150
+#include "media/engine_peer.h" /* after WAIT_MS, SILENCE_MS */
+
 #define PAYLOAD_LEN 160
 #define PACKET_MAX 2048
 #define BROWSER_UFRAG "brws"
@@ -151,13 +153,6 @@ static int env_teardown(void **state)
 
 /* ------------------------------------------------------------- packets */
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static size_t rtp_build(uint8_t *buf, uint16_t seq, uint32_t ssrc)
 {
 	buf[0] = 0x80;
@@ -170,44 +165,6 @@ static size_t rtp_build(uint8_t *buf, uint16_t seq, uint32_t ssrc)
 		buf[12 + i] = (uint8_t)(seq * 7 + i);
 	return 12 + PAYLOAD_LEN;
 }
-
-static void send_to(int fd, const struct netaddr *to, const void *buf, size_t len)
-{
-	assert_int_equal(sendto(fd, buf, len, 0, &to->u.sa, to->len), (ssize_t)len);
-}
-
-/* One datagram within timeout_ms: its length, or -1 on silence. */
-static ssize_t recv_within(int fd, uint8_t *buf, size_t size, struct netaddr *from, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	if (poll(&pfd, 1, timeout_ms) != 1)
-		return -1;
-	struct netaddr dummy;
-	if (!from)
-		from = &dummy;
-	from->len = sizeof(from->u.storage);
-	return recvfrom(fd, buf, size, MSG_DONTWAIT, &from->u.sa, &from->len);
-}
-
-static void expect_silence(int fd)
-{
-	uint8_t buf[PACKET_MAX];
-	assert_int_equal(recv_within(fd, buf, sizeof(buf), NULL, SILENCE_MS), -1);
-}
-
-/* Poll the call's statistics until `cond` holds (bounded). */
-#define STATS_UNTIL(call, st, cond)                                               \
-	do {                                                                      \
-		int tries_ = WAIT_MS / 10;                                        \
-		for (;;) {                                                        \
-			assert_int_equal(media_call_stats((call), &(st)), 0);     \
-			if (cond)                                                 \
-				break;                                            \
-			if (--tries_ == 0)                                        \
-				fail_msg("statistics never reached: %s", #cond);   \
-			sleep_ms(10);                                             \
-		}                                                                 \
-	} while (0)
 
 /* The browser protects RTP packet seq and sends it to W; P's phone must
  * get it back plain. */

@@ -21,6 +21,7 @@
 #include "media/srtp_int.h"
 #include "core/mem.h"
 #include "leakcheck.h"
+#include "media/srtp_packets.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -35,7 +36,7 @@
 #include <cmocka.h>
 
 #define BUF_SIZE 1600
-#define PAYLOAD_LEN 160
+#define PAYLOAD_LEN SRTP_TEST_PAYLOAD_LEN
 #define SSRC 0x11223344u
 
 static const enum srtp_profile all_profiles[] = {
@@ -69,39 +70,6 @@ static int env_teardown(void **state)
 	free(e);
 	assert_int_equal(allocated_bytes(), before);
 	return 0;
-}
-
-/* An RTP packet (PCMU, 20 ms) with a payload that depends on seq. */
-static size_t rtp_make(uint8_t *buf, uint16_t seq, uint32_t ssrc)
-{
-	uint32_t ts = seq * 160u;
-	uint8_t header[12] = { 0x80,
-			       0x00,
-			       (uint8_t)(seq >> 8),
-			       (uint8_t)seq,
-			       (uint8_t)(ts >> 24),
-			       (uint8_t)(ts >> 16),
-			       (uint8_t)(ts >> 8),
-			       (uint8_t)ts,
-			       (uint8_t)(ssrc >> 24),
-			       (uint8_t)(ssrc >> 16),
-			       (uint8_t)(ssrc >> 8),
-			       (uint8_t)ssrc };
-	memcpy(buf, header, sizeof(header));
-	for (size_t i = 0; i < PAYLOAD_LEN; i++)
-		buf[12 + i] = (uint8_t)(i * 7 + seq);
-	return 12 + PAYLOAD_LEN;
-}
-
-/* A sender report without report blocks. */
-static size_t rtcp_make(uint8_t *buf, uint32_t ssrc)
-{
-	uint8_t sr[28] = { 0x80, 200, 0x00, 0x06, (uint8_t)(ssrc >> 24), (uint8_t)(ssrc >> 16),
-			   (uint8_t)(ssrc >> 8), (uint8_t)ssrc, 0xe6, 0x5f, 0x00, 0x01, 0x80, 0x00,
-			   0x00, 0x00, 0x00, 0x00, 0x03, 0x20, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00,
-			   0x03, 0x20 };
-	memcpy(buf, sr, sizeof(sr));
-	return sizeof(sr);
 }
 
 /* ------------------------------------------------------------- libsrtp2 as the oracle */
