@@ -23,7 +23,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-functio
            -DRTCBRIDGE_WEB_ROOT=\"$(WEB_ROOT)\"
 LIBS    := -lsqlite3 -lssl -lcrypto -linih -lpthread
 # Unit tests only: libsrtp2 is the oracle our SRTP is checked against
-# (tests/media/test_srtp_oracle.c); the daemon does SRTP on OpenSSL.
+# (tests/srtp/test_srtp_oracle.c); the daemon does SRTP on OpenSSL.
 TEST_LIBS := -lsrtp2 -lcmocka
 
 LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))

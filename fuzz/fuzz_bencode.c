@@ -15,8 +15,8 @@
  * the datagram; and the replies we would send (an error, or "ok" with
  * some of the request's fields, and a pong) decode as dictionaries.
  */
-#include "media/bencode.h"
-#include "media/ng.h"
+#include "ng/bencode.h"
+#include "ng/ng.h"
 #include "fuzz_slices.h"
 
 #include <errno.h>

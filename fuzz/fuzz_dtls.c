@@ -16,7 +16,7 @@
  * Seeds (fuzz/corpus/dtls): real ClientHellos for each profile offer, a
  * server's first flight for the client side, alerts, and broken records.
  */
-#include "media/dtls.h"
+#include "dtls/dtls.h"
 
 #include "core/mem.h"
 

@@ -14,8 +14,8 @@
  * end. Each datagram is copied to an exact-size buffer so any read past it
  * is caught, and every slice handed back must lie inside it.
  */
-#include "media/rtp.h"
-#include "media/rtp_stats.h"
+#include "rtp/rtp.h"
+#include "rtp/stats.h"
 #include "fuzz_slices.h"
 
 #include <errno.h>

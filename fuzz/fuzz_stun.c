@@ -11,7 +11,7 @@
  * both must parse back to the same values with good integrity and
  * fingerprint.
  */
-#include "media/stun.h"
+#include "ice/stun.h"
 #include "fuzz_slices.h"
 
 #include <errno.h>

@@ -31,7 +31,7 @@
 #include "core/log.h"
 #include "core/netaddr.h"
 #include "core/slice.h"
-#include "router/anchor.h"
+#include "proxy/anchor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

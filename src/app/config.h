@@ -62,11 +62,11 @@ struct config {
 	uint32_t invite_timeout;   /* seconds without final answer -> 408 (Timer C) */
 
 	/* [media]: the relay, for anchored calls and rtpengine's ng protocol */
-	char media_anchor[8];      /* "auto", "always", "never" (router/anchor.h) */
+	char media_anchor[8];      /* "auto", "always", "never" (proxy/anchor.h) */
 	char ng_listen[72];        /* "addr:port", "[v6]:port"; empty: no ng control socket */
 	uint16_t port_min, port_max; /* RTP/RTCP port range */
 	char media_bind_address[64]; /* address the relay sockets bind to; empty: 0.0.0.0 */
-	/* address written into rewritten SDP; empty: see media/ng_server.h */
+	/* address written into rewritten SDP; empty: see ng/server.h */
 	char media_advertised_address[64];
 	bool strict_source;        /* no latching: accept only the SDP's address */
 	uint32_t media_workers;    /* relay threads; 0: the engine's default */

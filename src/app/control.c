@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mbuf.h"
-#include "router/calls.h"
+#include "proxy/calls.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-#include "media/dtls.h"
+#include "dtls/dtls.h"
 #include "media/ports.h"
 #include "media/worker.h"
 

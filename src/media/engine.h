@@ -47,7 +47,7 @@
 #define RTCB_MEDIA_ENGINE_H
 
 #include "core/netaddr.h"
-#include "media/srtp.h"
+#include "srtp/srtp.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -149,7 +149,7 @@ struct media_endpoint_stats {
 	bool dtls_failed;       /* the handshake failed or the peer closed */
 	struct netaddr remote_rtp;   /* current (latched) destination, len 0: none */
 	bool latched;
-	/* Receive statistics of the first SSRC (rtp_stats.h). */
+	/* Receive statistics of the first SSRC (rtp/stats.h). */
 	uint32_t ssrc;
 	uint32_t expected;
 	int64_t lost;

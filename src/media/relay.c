@@ -35,8 +35,8 @@
  */
 #include "media/worker.h"
 
-#include "media/rtp.h"
-#include "media/srtp.h"
+#include "rtp/rtp.h"
+#include "srtp/srtp.h"
 
 #include <errno.h>
 #include <stdlib.h>

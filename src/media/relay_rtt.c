@@ -17,7 +17,7 @@
  */
 #include "media/worker.h"
 
-#include "media/rtp.h"
+#include "rtp/rtp.h"
 
 struct rtt_walk {
 	struct worker_endpoint *ep;

@@ -50,9 +50,9 @@
 
 #include "core/log.h"
 #include "core/mem.h"
-#include "media/dtls.h"
-#include "media/srtp.h"
-#include "media/stun.h"
+#include "dtls/dtls.h"
+#include "srtp/srtp.h"
+#include "ice/stun.h"
 
 #include <errno.h>
 #include <string.h>

@@ -26,8 +26,8 @@
 #include "core/mbuf.h"
 #include "core/netaddr.h"
 #include "media/engine.h"
-#include "media/rtp.h"
-#include "media/rtp_stats.h"
+#include "rtp/rtp.h"
+#include "rtp/stats.h"
 
 #include <pthread.h>
 #include <stdbool.h>

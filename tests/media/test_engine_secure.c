@@ -18,11 +18,11 @@
  * the scenarios once first so that what OpenSSL keeps for good
  * is taken before the first measurement.
  */
-#include "media/dtls.h"
+#include "dtls/dtls.h"
 #include "media/engine.h"
-#include "media/rtp.h"
-#include "media/srtp.h"
-#include "media/stun.h"
+#include "rtp/rtp.h"
+#include "srtp/srtp.h"
+#include "ice/stun.h"
 #include "core/mem.h"
 #include "leakcheck.h"
 
