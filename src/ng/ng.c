@@ -85,7 +85,7 @@ static const struct {
 	{ "to-tag", offsetof(struct ng_request, to_tag), "to-tag is not a string" },
 	{ "via-branch", offsetof(struct ng_request, via_branch), "via-branch is not a string" },
 	{ "sdp", offsetof(struct ng_request, sdp), "sdp is not a string" },
-	{ "transport-protocol", offsetof(struct ng_request, transport_protocol),
+	{ "transport-protocol", offsetof(struct ng_request, output.transport_protocol),
 	  "transport-protocol is not a string" },
 	{ "ICE", offsetof(struct ng_request, ice), "ICE is not a string" },
 	{ "DTLS", offsetof(struct ng_request, dtls), "DTLS is not a string" },
@@ -114,14 +114,14 @@ struct word {
 };
 
 static const struct word replace_words[] = {
-	{ "origin", NG_REPLACE_ORIGIN },
-	{ "session-connection", NG_REPLACE_SESSION_CONNECTION },
+	{ "origin", SESSION_REPLACE_ORIGIN },
+	{ "session-connection", SESSION_REPLACE_SESSION_CONNECTION },
 };
 
 static const struct word rtcp_mux_words[] = {
-	{ "offer", NG_RTCP_MUX_OFFER },	  { "demux", NG_RTCP_MUX_DEMUX },
-	{ "accept", NG_RTCP_MUX_ACCEPT }, { "reject", NG_RTCP_MUX_REJECT },
-	{ "require", NG_RTCP_MUX_REQUIRE },
+	{ "offer", SESSION_RTCP_MUX_OFFER },	  { "demux", SESSION_RTCP_MUX_DEMUX },
+	{ "accept", SESSION_RTCP_MUX_ACCEPT }, { "reject", SESSION_RTCP_MUX_REJECT },
+	{ "require", SESSION_RTCP_MUX_REQUIRE },
 };
 
 /* The bits of the words a list of strings holds. */
@@ -135,28 +135,28 @@ static unsigned list_bits(const struct bencode_node *list, const struct word *wo
 	return bits;
 }
 
-static enum ng_ice ice_mode(struct slice s)
+static enum session_ice ice_mode(struct slice s)
 {
 	if (!slice_is_set(s))
-		return NG_ICE_UNSET;
+		return SESSION_ICE_UNSET;
 	if (slice_eq_cstr(s, "force"))
-		return NG_ICE_FORCE;
+		return SESSION_ICE_FORCE;
 	if (slice_eq_cstr(s, "remove"))
-		return NG_ICE_REMOVE;
-	return NG_ICE_OTHER;
+		return SESSION_ICE_REMOVE;
+	return SESSION_ICE_OTHER;
 }
 
-static enum ng_dtls dtls_mode(struct slice s)
+static enum session_dtls dtls_mode(struct slice s)
 {
 	if (!slice_is_set(s))
-		return NG_DTLS_UNSET;
+		return SESSION_DTLS_UNSET;
 	if (slice_eq_cstr(s, "passive"))
-		return NG_DTLS_PASSIVE;
+		return SESSION_DTLS_PASSIVE;
 	if (slice_eq_cstr(s, "active"))
-		return NG_DTLS_ACTIVE;
+		return SESSION_DTLS_ACTIVE;
 	if (slice_eq_cstr(s, "off") || slice_eq_cstr(s, "no"))
-		return NG_DTLS_OFF;
-	return NG_DTLS_OTHER;
+		return SESSION_DTLS_OFF;
+	return SESSION_DTLS_OTHER;
 }
 
 int ng_request_parse(const struct ng_message *msg, struct ng_request *req, const char **reason)
@@ -178,11 +178,11 @@ int ng_request_parse(const struct ng_message *msg, struct ng_request *req, const
 		}
 		*(const struct bencode_node **)((char *)req + list_fields[i].offset) = n;
 	}
-	req->ice_mode = ice_mode(req->ice);
-	req->dtls_mode = dtls_mode(req->dtls);
-	req->replace = list_bits(req->replace_list, replace_words,
+	req->output.ice = ice_mode(req->ice);
+	req->output.dtls = dtls_mode(req->dtls);
+	req->output.replace = list_bits(req->replace_list, replace_words,
 				 sizeof(replace_words) / sizeof(replace_words[0]));
-	req->rtcp_mux = list_bits(req->rtcp_mux_list, rtcp_mux_words,
+	req->output.rtcp_mux = list_bits(req->rtcp_mux_list, rtcp_mux_words,
 				  sizeof(rtcp_mux_words) / sizeof(rtcp_mux_words[0]));
 	return 0;
 }

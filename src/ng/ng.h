@@ -26,6 +26,7 @@
 #include "core/mbuf.h"
 #include "core/slice.h"
 #include "ng/bencode.h"
+#include "session/session.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,36 +74,6 @@ enum ng_command ng_command_from_name(struct slice name);
 
 /* ------------------------------------------------------------ requests */
 
-enum ng_ice {
-	NG_ICE_UNSET,  /* no "ICE" key: keep what the SDP says */
-	NG_ICE_FORCE,  /* "force": add our candidates (towards a browser) */
-	NG_ICE_REMOVE, /* "remove": strip ICE (towards a plain SIP phone) */
-	NG_ICE_OTHER,  /* another value ("force-relay", "default"...): see ice */
-};
-
-enum ng_dtls {
-	NG_DTLS_UNSET,
-	NG_DTLS_PASSIVE, /* "passive": we wait for the peer's ClientHello */
-	NG_DTLS_ACTIVE,  /* "active" */
-	NG_DTLS_OFF,     /* "off" or "no": no DTLS-SRTP towards this side */
-	NG_DTLS_OTHER,   /* anything else: see dtls */
-};
-
-/* Bits of ng_request.replace */
-enum {
-	NG_REPLACE_ORIGIN = 1u << 0,             /* "origin": o= line address */
-	NG_REPLACE_SESSION_CONNECTION = 1u << 1, /* "session-connection": c= */
-};
-
-/* Bits of ng_request.rtcp_mux */
-enum {
-	NG_RTCP_MUX_OFFER = 1u << 0,   /* offer it to the recipient in any case */
-	NG_RTCP_MUX_DEMUX = 1u << 1,   /* accept it from the sender, don't pass it on */
-	NG_RTCP_MUX_ACCEPT = 1u << 2,  /* accept it from the sender and pass it on */
-	NG_RTCP_MUX_REJECT = 1u << 3,  /* refuse it from the sender */
-	NG_RTCP_MUX_REQUIRE = 1u << 4, /* offer it, as if the recipient accepted */
-};
-
 /*
  * The common request fields. A string that is absent is SLICE_NULL; a list
  * that is absent is NULL. Lists hold only strings (ng_request_parse()
@@ -111,17 +82,10 @@ enum {
 struct ng_request {
 	struct slice call_id, from_tag, to_tag, via_branch;
 	struct slice sdp;
-	struct slice transport_protocol; /* "RTP/AVP", "UDP/TLS/RTP/SAVPF"... */
-	struct slice ice, dtls;          /* raw values of "ICE" and "DTLS" */
-	enum ng_ice ice_mode;
-	enum ng_dtls dtls_mode;
-	unsigned replace;  /* NG_REPLACE_* bits; unknown words are ignored */
-	unsigned rtcp_mux; /* NG_RTCP_MUX_* bits; unknown words are ignored */
-	/* Not from the protocol (rtcbridge's own calls set it): an answer is
-	 * made the kind the recipient offered, WebRTC, SDES or plain, and a
-	 * leg that speaks SDES with us keeps it in later offers
-	 * (ng_webrtc.h). */
-	bool keep_leg_profiles;
+	struct slice ice, dtls; /* raw values of "ICE" and "DTLS" */
+	/* "transport-protocol", "ICE", "DTLS", "replace" and "rtcp-mux" in
+	 * typed form; unknown words are ignored */
+	struct session_output output;
 	/* "flags" (trust-address, generate-mid, ...), "replace", "rtcp-mux",
 	 * "SDES" (off, no-<suite>...), "direction" (two interface names) and
 	 * "received-from" (["IP4", "192.0.2.1"]) */

@@ -14,6 +14,8 @@
 #include "core/mbuf.h"
 #include "ng/ng.h"
 #include "ng/cache.h"
+#include "ng/commands.h"
+#include "sdp/sdp.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -29,7 +31,8 @@ struct ng_server {
 	struct loop *loop;
 	struct loop_fd reg;
 	int fd;
-	struct ng_calls *calls;
+	struct session_table *calls; /* ng has a call table of its own */
+	struct sdp_session *sdp; /* scratch, one request at a time (330 kB) */
 	struct ng_cache cache;
 	struct mbuf reply;
 	struct bencode_node nodes[NG_MAX_NODES];
@@ -58,14 +61,13 @@ static void run_command(struct ng_server *srv, const struct ng_message *msg)
 		ng_reply_error(&srv->reply, msg->cookie, reason);
 		return;
 	}
-	if (msg->command == NG_OFFER)
-		ng_calls_offer(srv->calls, msg, &req, &srv->reply);
-	else if (msg->command == NG_ANSWER)
-		ng_calls_answer(srv->calls, msg, &req, &srv->reply);
+	if (msg->command == NG_OFFER || msg->command == NG_ANSWER)
+		ng_command_offer_answer(srv->calls, srv->sdp, msg, &req, msg->command == NG_OFFER,
+					&srv->reply);
 	else if (msg->command == NG_DELETE)
-		ng_calls_delete(srv->calls, msg, &req, &srv->reply);
+		ng_command_delete(srv->calls, msg, &req, &srv->reply);
 	else
-		ng_calls_query(srv->calls, msg, &req, &srv->reply);
+		ng_command_query(srv->calls, msg, &req, &srv->reply);
 }
 
 static void send_reply(struct ng_server *srv, struct slice reply, const struct netaddr *to)
@@ -147,8 +149,19 @@ int ng_server_create(struct ng_server **serverp, struct loop *loop, struct media
 		free(srv);
 		return err;
 	}
-	if ((err = ng_calls_create(&srv->calls, engine, loop, s->timeout_ms, &s->advertised,
-				   &s->bind)))
+	struct session_settings ss = {
+		.engine = engine,
+		.loop = loop,
+		.timeout_ms = s->timeout_ms,
+		.advertised = s->advertised,
+		.bind = s->bind,
+	};
+	srv->sdp = malloc(sizeof(*srv->sdp));
+	if (!srv->sdp) {
+		err = ENOMEM;
+		goto out;
+	}
+	if ((err = session_table_create(&srv->calls, &ss)))
 		goto out;
 	srv->fd = socket(netaddr_family(&s->listen), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0 || bind(srv->fd, &s->listen.u.sa, s->listen.len)) {
@@ -180,7 +193,8 @@ void ng_server_destroy(struct ng_server *srv)
 		loop_fd_del(srv->loop, &srv->reg);
 		close(srv->fd);
 	}
-	ng_calls_destroy(srv->calls);
+	session_table_destroy(srv->calls);
+	free(srv->sdp);
 	ng_cache_free(&srv->cache);
 	mbuf_free(&srv->reply);
 	free(srv);

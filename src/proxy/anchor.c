@@ -1,16 +1,17 @@
 /*
  * anchor.c - media anchoring of proxied calls (policy in anchor.h).
  *
- * A thin layer on an ng_calls table of its own: each SIP message with SDP
- * becomes the struct ng_request Kamailio's rtpengine module would have
- * sent for it (call-id, tags, the SDP, the flags for the recipient), and
+ * A thin layer on a call table of its own (session/session.h): each SIP
+ * message with SDP becomes an offer or answer of the call model (call-id,
+ * the sender's tag, the parsed SDP, the profile for the recipient), and
  * the rewritten SDP comes back. The table owns the calls and their engine
- * endpoints; the anchor owns the table.
+ * endpoints; the anchor owns the table and one parsed SDP (scratch).
  */
 #include "proxy/anchor.h"
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "sdp/sdp.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -19,7 +20,8 @@
 
 struct anchor {
 	enum anchor_mode mode;
-	struct ng_calls *calls;
+	struct session_table *calls;
+	struct sdp_session *sdp; /* scratch, one message at a time (330 kB) */
 };
 
 int anchor_mode_parse(const char *text, enum anchor_mode *mode)
@@ -43,11 +45,21 @@ int anchor_create(struct anchor **anchorp, struct media_engine *engine, struct l
 
 	if (!anchor)
 		return ENOMEM;
+	/* no sweep of its own (timeout 0): the call list times calls out
+	 * (calls.h), after reading their quality for the CDR, and never while
+	 * they ring */
+	struct session_settings ss = {
+		.engine = engine,
+		.loop = loop,
+		.advertised = settings->advertised,
+		.bind = settings->bind,
+	};
+
 	anchor->mode = settings->mode;
-	/* no sweep of its own: the call list times calls out (calls.h), after
-	 * reading their quality for the CDR, and never while they ring */
-	if ((err = ng_calls_create(&anchor->calls, engine, loop, 0, &settings->advertised,
-				   &settings->bind))) {
+	anchor->sdp = malloc(sizeof(*anchor->sdp));
+	err = anchor->sdp ? session_table_create(&anchor->calls, &ss) : ENOMEM;
+	if (err) {
+		free(anchor->sdp);
 		free(anchor);
 		return err;
 	}
@@ -59,7 +71,8 @@ void anchor_destroy(struct anchor *anchor)
 {
 	if (!anchor)
 		return;
-	ng_calls_destroy(anchor->calls);
+	session_table_destroy(anchor->calls);
+	free(anchor->sdp);
 	free(anchor);
 }
 
@@ -94,43 +107,56 @@ bool anchor_wanted(const struct anchor *anchor, const struct sip_msg *req,
 
 bool anchor_active(const struct anchor *anchor, struct slice call_id)
 {
-	return anchor && ng_calls_has(anchor->calls, call_id);
+	return anchor && session_exists(anchor->calls, call_id);
 }
 
 int anchor_rewrite(struct anchor *anchor, const struct sip_msg *msg, bool offer,
 		   enum sip_transport_type to, const struct netaddr *to_addr, struct mbuf *body,
 		   const char **reason)
 {
-	struct slice sender_tag = msg->is_request ? msg->from.tag : msg->to.tag;
-	struct ng_request req;
+	struct session_request req = {
+		.call_id = msg->call_id,
+		.tag = msg->is_request ? msg->from.tag : msg->to.tag, /* the sender's */
+		.toward = to_addr,
+		.output.keep_leg_profiles = true,
+	};
+	struct sdp_error perr;
+	int err;
 
-	memset(&req, 0, sizeof(req));
-	req.call_id = msg->call_id;
-	req.sdp = msg->body;
-	if (offer)
-		req.from_tag = sender_tag;
-	else
-		req.to_tag = sender_tag;
-	req.keep_leg_profiles = true;
 	if (!offer) {
 		/* the kind the recipient offered */
 	} else if (is_browser(to)) {
-		req.transport_protocol = SLICE_LIT("UDP/TLS/RTP/SAVPF");
+		req.output.transport_protocol = SLICE_LIT("UDP/TLS/RTP/SAVPF");
 	} else {
-		req.transport_protocol = SLICE_LIT("RTP/AVP");
+		req.output.transport_protocol = SLICE_LIT("RTP/AVP");
 		if (sender_is_webrtc(msg))
-			req.rtcp_mux = NG_RTCP_MUX_DEMUX;
+			req.output.rtcp_mux = SESSION_RTCP_MUX_DEMUX;
 	}
-	return ng_calls_sdp(anchor->calls, &req, offer, to_addr, body, reason);
+	if (sdp_parse(msg->body.p, msg->body.len, anchor->sdp, &perr)) {
+		log_info("media: call %.*s: SDP refused: %s (line %u)", SLICE_FMT(msg->call_id),
+			 perr.reason, perr.line);
+		*reason = "Failed to parse SDP";
+		return EBADMSG;
+	}
+	err = offer ? session_offer(anchor->calls, &req, anchor->sdp, reason)
+		    : session_answer(anchor->calls, &req, anchor->sdp, reason);
+	if (err)
+		return err;
+	sdp_print(body, anchor->sdp);
+	if (mbuf_failed(body)) {
+		*reason = "Out of memory";
+		return ENOMEM;
+	}
+	return 0;
 }
 
-int anchor_quality(struct anchor *anchor, struct slice call_id, struct ng_call_quality *q)
+int anchor_stats(struct anchor *anchor, struct slice call_id, struct session_stats *stats)
 {
-	return anchor ? ng_calls_quality(anchor->calls, call_id, q) : ENOENT;
+	return anchor ? session_stats(anchor->calls, call_id, stats) : ENOENT;
 }
 
 void anchor_end(struct anchor *anchor, struct slice call_id)
 {
 	if (anchor)
-		ng_calls_remove(anchor->calls, call_id);
+		session_delete(anchor->calls, call_id);
 }

@@ -1,9 +1,9 @@
 /*
  * anchor.h - media anchoring of the calls rtcbridge itself proxies: the
  * policy of when media goes through the relay, and the SDP rewriting of
- * each forwarded request and response, on the same call model as the ng
- * protocol (media/ng_calls.h: one call per Call-ID, legs named by their
- * tags, offer and answer).
+ * each forwarded request and response, on the call model
+ * (session/session.h: one call per Call-ID, legs named by their tags,
+ * offer and answer).
  *
  * When. An INVITE that starts a dialog is anchored when
  *   [media] anchor = always, or
@@ -17,7 +17,7 @@
  *
  * How each SDP is rewritten depends on its recipient:
  *   an offer to a browser (reached over WS/WSS): UDP/TLS/RTP/SAVPF with
- *     ICE-lite, DTLS-SRTP and rtcp-mux (ng_webrtc.h);
+ *     ICE-lite, DTLS-SRTP and rtcp-mux (session/profile.h);
  *   an offer to anyone else: RTP/AVP, the profile every phone has (an
  *     SDES sender's a=crypto is ours to use, not passed on); from a WebRTC
  *     sender with RTCP on its own port (rtcp-mux demuxed: many phones lack
@@ -84,10 +84,10 @@ int anchor_rewrite(struct anchor *anchor, const struct sip_msg *msg, bool offer,
 		   enum sip_transport_type to, const struct netaddr *to_addr, struct mbuf *body,
 		   const char **reason);
 
-/* The relay's view of the call now (ng_calls_quality()); ENOENT when it
- * is not anchored. */
-struct ng_call_quality;
-int anchor_quality(struct anchor *anchor, struct slice call_id, struct ng_call_quality *q);
+/* The relay's view of the call now (session_stats()); ENOENT when it is
+ * not anchored. */
+struct session_stats;
+int anchor_stats(struct anchor *anchor, struct slice call_id, struct session_stats *stats);
 
 /* The call is over: release its ports. NULL anchor is fine. */
 void anchor_end(struct anchor *anchor, struct slice call_id);

@@ -14,8 +14,8 @@
 #include "core/list.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "session/session.h"
 #include "proxy/anchor.h"
+#include "session/session.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -66,27 +66,40 @@ static struct call *call_find(struct calls *calls, struct slice call_id)
 	return (struct call *)hash_lookup(&calls->by_id, slice_hash(call_id), id_match, &call_id);
 }
 
-static void leg_to_cdr(const struct ng_leg_quality *q, struct store_cdr_leg *leg)
+/* The relay's figures for the call's first stream (zeroes before it has
+ * one), or NULL when the call's media is not relayed. */
+static const struct session_stream_stats *relay_stats(struct calls *calls, const struct call *c,
+						      struct session_stats *stats)
 {
-	leg->packets_received = (int64_t)q->packets_received;
-	leg->packets_sent = (int64_t)q->packets_sent;
-	leg->lost = q->lost;
-	leg->jitter_ms = q->jitter_ms;
-	leg->rtt_ms = q->rtt_ms;
-	leg->mos = q->mos;
+	static const struct session_stream_stats none;
+
+	if (anchor_stats(calls->anchor, slice_from_cstr(c->call_id), stats))
+		return NULL;
+	return stats->stream_count ? &stats->streams[0] : &none;
+}
+
+static void leg_to_cdr(const struct session_leg_stats *l, struct store_cdr_leg *leg)
+{
+	leg->packets_received = (int64_t)l->media.packets_received;
+	leg->packets_sent = (int64_t)l->media.packets_sent;
+	leg->lost = l->media.lost;
+	leg->jitter_ms = l->media.jitter_ms;
+	leg->rtt_ms = l->media.rtt_ms;
+	leg->mos = l->media.mos;
 }
 
 /* Which of the relay's legs faces the caller: the one with its tag (the
  * first offerer is the callee after a late offer). */
-static int caller_leg_index(const struct call *c, const struct ng_call_quality *q)
+static int caller_leg_index(const struct call *c, const struct session_stream_stats *st)
 {
-	return q->leg[1].tag && !strcmp(q->leg[1].tag, c->caller_tag) ? 1 : 0;
+	return st->leg[1].tag && !strcmp(st->leg[1].tag, c->caller_tag) ? 1 : 0;
 }
 
 static void call_end(struct calls *calls, struct call *c, const char *disposition, int status,
 		     const char *ended_by)
 {
-	struct ng_call_quality q;
+	const struct session_stream_stats *st;
+	struct session_stats stats;
 	struct store_cdr cdr = {
 		.call_id = c->call_id,
 		.caller = c->caller,
@@ -101,12 +114,12 @@ static void call_end(struct calls *calls, struct call *c, const char *dispositio
 		.codec = "",
 	};
 
-	if (anchor_quality(calls->anchor, slice_from_cstr(c->call_id), &q) == 0) {
-		int caller = caller_leg_index(c, &q);
+	if ((st = relay_stats(calls, c, &stats))) {
+		int caller = caller_leg_index(c, st);
 		cdr.anchored = true;
-		cdr.codec = q.codec;
-		leg_to_cdr(&q.leg[caller], &cdr.caller_leg);
-		leg_to_cdr(&q.leg[!caller], &cdr.callee_leg);
+		cdr.codec = st->codec;
+		leg_to_cdr(&st->leg[caller], &cdr.caller_leg);
+		leg_to_cdr(&st->leg[!caller], &cdr.callee_leg);
 	}
 	log_info("call %s: %s (%d) after %" PRId64 " s, ended by %s", c->call_id, disposition,
 		 status, (cdr.end_ms - c->start_ms) / 1000, ended_by[0] ? ended_by : "-");
@@ -123,11 +136,11 @@ static void call_end(struct calls *calls, struct call *c, const char *dispositio
  * media for longer). */
 static bool media_stopped(struct calls *calls, const struct call *c, int64_t now)
 {
-	struct ng_call_quality q;
+	struct session_stats stats;
 
 	return calls->media_timeout_ms && now - c->answer_ms >= (int64_t)calls->media_timeout_ms &&
-	       anchor_quality(calls->anchor, slice_from_cstr(c->call_id), &q) == 0 &&
-	       q.idle_ms >= calls->media_timeout_ms;
+	       relay_stats(calls, c, &stats) && stats.stream_count &&
+	       stats.idle_ms >= calls->media_timeout_ms;
 }
 
 static void sweep(void *arg)
@@ -277,14 +290,18 @@ void calls_bye(struct calls *calls, const struct sip_msg *bye)
 
 /* ------------------------------------------------------------ printing */
 
-static void print_leg(struct mbuf *out, const char *name, const struct ng_leg_quality *q)
+static void print_leg(struct mbuf *out, const char *name, const struct session_leg_stats *l)
 {
+	const struct media_endpoint_stats *e = &l->media;
+	char remote[NETADDR_STRLEN] = "(not yet)";
+
+	if (e->remote_rtp.len)
+		netaddr_str(&e->remote_rtp, remote, sizeof(remote));
 	mbuf_printf(out,
 		    "    %-6s relay port %u <-> %s  in %" PRIu64 " pkts  out %" PRIu64
 		    " pkts  lost %" PRId64 "  jitter %.1f ms  RTT %.1f ms  MOS %.1f%s\n",
-		    name, (unsigned)q->local_port, q->remote[0] ? q->remote : "(not yet)",
-		    q->packets_received, q->packets_sent, q->lost, q->jitter_ms, q->rtt_ms, q->mos,
-		    q->secure ? "  SRTP" : "");
+		    name, (unsigned)l->local_port, remote, e->packets_received, e->packets_sent,
+		    e->lost, e->jitter_ms, e->rtt_ms, e->mos, e->srtp_ready ? "  SRTP" : "");
 }
 
 void calls_print(struct calls *calls, struct mbuf *out)
@@ -295,7 +312,8 @@ void calls_print(struct calls *calls, struct mbuf *out)
 		    list_count(&calls->all) == 1 ? "" : "s");
 	LIST_FOREACH(&calls->all, it) {
 		const struct call *c = LIST_ENTRY(it, struct call, order);
-		struct ng_call_quality q;
+		const struct session_stream_stats *st;
+		struct session_stats stats;
 
 		mbuf_printf(out, "%s  %s -> %s  ", c->call_id, c->caller, c->callee);
 		if (c->answer_ms)
@@ -303,14 +321,15 @@ void calls_print(struct calls *calls, struct mbuf *out)
 				    (now - c->answer_ms) / 1000, (c->answer_ms - c->start_ms) / 1000);
 		else
 			mbuf_printf(out, "ringing for %" PRId64 " s\n", (now - c->start_ms) / 1000);
-		if (anchor_quality(calls->anchor, slice_from_cstr(c->call_id), &q)) {
+		if (!(st = relay_stats(calls, c, &stats))) {
 			mbuf_append_str(out, "    media direct (not relayed)\n");
 			continue;
 		}
-		int caller = caller_leg_index(c, &q);
+		int caller = caller_leg_index(c, st);
 		mbuf_printf(out, "    media relayed, codec %s, idle %" PRIu64 " ms\n",
-			    q.codec[0] ? q.codec : "(not yet)", q.idle_ms);
-		print_leg(out, "caller", &q.leg[caller]);
-		print_leg(out, "callee", &q.leg[!caller]);
+			    st->codec[0] ? st->codec : "(not yet)",
+			    stats.stream_count ? stats.idle_ms : 0);
+		print_leg(out, "caller", &st->leg[caller]);
+		print_leg(out, "callee", &st->leg[!caller]);
 	}
 }

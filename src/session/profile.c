@@ -1,9 +1,9 @@
 /*
- * profile.c - WebRTC and plain SDP for the recipients of ng offers and
- * answers, and the DTLS-SRTP of the endpoints facing browsers; the rules
- * (output kind, a=setup, DTLS roles) are in ng_webrtc.h.
+ * profile.c - WebRTC, SDES and plain SDP for the recipients of offers and
+ * answers, and the security of the endpoints facing each leg; the rules
+ * (output kind, a=setup, DTLS roles) are in profile.h.
  *
- * Everything printed points at the request (transport-protocol), at the
+ * Everything printed points at the request (transport_protocol), at the
  * caller's host and local credentials, or at literals: nothing here
  * allocates. A leg's remote credentials are copied into its struct
  * media_security because the SDP they came from is gone by the time a
@@ -25,32 +25,32 @@ static bool proto_is_sdes(struct slice proto)
 	return slice_starts_with_case(proto, "RTP/SAVP");
 }
 
-enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
-				const struct ng_webrtc_leg *recipient, const struct sdp_media *m)
+enum profile_kind profile_output(const struct session_output *out, bool offer,
+				const struct profile_leg *recipient, const struct sdp_media *m)
 {
-	struct slice proto = req->transport_protocol;
+	struct slice proto = out->transport_protocol;
 
-	if (req->keep_leg_profiles && !offer)
-		return recipient->webrtc ? NG_OUTPUT_WEBRTC
-		       : recipient->sdes ? (m->crypto_count ? NG_OUTPUT_KEEP : NG_OUTPUT_SDES)
-					 : NG_OUTPUT_PLAIN;
-	if (req->keep_leg_profiles && recipient->sdes && recipient->have_ours &&
+	if (out->keep_leg_profiles && !offer)
+		return recipient->webrtc ? PROFILE_WEBRTC
+		       : recipient->sdes ? (m->crypto_count ? PROFILE_KEEP : PROFILE_SDES)
+					 : PROFILE_PLAIN;
+	if (out->keep_leg_profiles && recipient->sdes && recipient->have_ours &&
 	    !slice_starts_with_case(proto, "UDP/TLS/"))
-		return NG_OUTPUT_SDES;
+		return PROFILE_SDES;
 	if (proto.p && proto.len)
-		return slice_starts_with_case(proto, "UDP/TLS/") ? NG_OUTPUT_WEBRTC
-		       : proto_is_sdes(proto)                    ? NG_OUTPUT_SDES
-								 : NG_OUTPUT_PLAIN;
-	if (req->ice_mode == NG_ICE_FORCE || req->dtls_mode == NG_DTLS_PASSIVE ||
-	    req->dtls_mode == NG_DTLS_ACTIVE)
-		return NG_OUTPUT_WEBRTC;
+		return slice_starts_with_case(proto, "UDP/TLS/") ? PROFILE_WEBRTC
+		       : proto_is_sdes(proto)                    ? PROFILE_SDES
+								 : PROFILE_PLAIN;
+	if (out->ice == SESSION_ICE_FORCE || out->dtls == SESSION_DTLS_PASSIVE ||
+	    out->dtls == SESSION_DTLS_ACTIVE)
+		return PROFILE_WEBRTC;
 	if (!offer && recipient->sdes && m->crypto_count == 0)
-		return NG_OUTPUT_SDES;
-	if (req->ice_mode == NG_ICE_REMOVE || req->dtls_mode == NG_DTLS_OFF)
-		return NG_OUTPUT_PLAIN;
+		return PROFILE_SDES;
+	if (out->ice == SESSION_ICE_REMOVE || out->dtls == SESSION_DTLS_OFF)
+		return PROFILE_PLAIN;
 	if (!offer && recipient->webrtc)
-		return NG_OUTPUT_WEBRTC;
-	return NG_OUTPUT_KEEP;
+		return PROFILE_WEBRTC;
+	return PROFILE_KEEP;
 }
 
 /* ------------------------------------------------------------ input */
@@ -111,7 +111,7 @@ static bool crypto_of(const struct sdp_media *m, struct sdes_crypto *out)
 
 /* SDES security for the endpoint facing leg, into a zeroed next: pending
  * until both keys are known. */
-static void sdes_security(const struct ng_webrtc_leg *leg, struct media_security *next)
+static void sdes_security(const struct profile_leg *leg, struct media_security *next)
 {
 	if (!leg->sdes)
 		return;
@@ -126,7 +126,7 @@ static void sdes_security(const struct ng_webrtc_leg *leg, struct media_security
 }
 
 /* next replaces the leg's security when it differs; next is wiped. */
-static void security_update(struct ng_webrtc_leg *leg, struct media_security *next)
+static void security_update(struct profile_leg *leg, struct media_security *next)
 {
 	if (memcmp(next, &leg->security, sizeof(*next))) {
 		memcpy(&leg->security, next, sizeof(*next));
@@ -135,7 +135,7 @@ static void security_update(struct ng_webrtc_leg *leg, struct media_security *ne
 	memset(next, 0, sizeof(*next));
 }
 
-void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
+void profile_input(struct profile_leg *leg, const struct sdp_session *s,
 		     const struct sdp_media *m, struct media_remote *remote, bool *hold)
 {
 	const struct sdp_fingerprint *fp = m->fingerprint_count ? &m->fingerprints[0]
@@ -169,7 +169,7 @@ void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
 	security_update(leg, &next);
 }
 
-int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg)
+int profile_apply(struct media_call *call, unsigned endpoint, struct profile_leg *leg)
 {
 	bool client = leg->theirs == SDP_SETUP_PASSIVE ||
 		      (leg->theirs == SDP_SETUP_ACTPASS && leg->ours == SDP_SETUP_ACTIVE);
@@ -192,17 +192,17 @@ int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc
 
 /* ------------------------------------------------------------ output */
 
-static enum sdp_setup setup_to_print(const struct ng_request *req, bool offer, enum sdp_setup theirs)
+static enum sdp_setup setup_to_print(const struct session_output *out, bool offer, enum sdp_setup theirs)
 {
 	if (offer)
-		return req->dtls_mode == NG_DTLS_PASSIVE  ? SDP_SETUP_PASSIVE
-		       : req->dtls_mode == NG_DTLS_ACTIVE ? SDP_SETUP_ACTIVE
+		return out->dtls == SESSION_DTLS_PASSIVE  ? SDP_SETUP_PASSIVE
+		       : out->dtls == SESSION_DTLS_ACTIVE ? SDP_SETUP_ACTIVE
 							  : SDP_SETUP_ACTPASS;
 	if (theirs == SDP_SETUP_ACTIVE)
 		return SDP_SETUP_PASSIVE;
 	if (theirs == SDP_SETUP_PASSIVE)
 		return SDP_SETUP_ACTIVE;
-	return req->dtls_mode == NG_DTLS_ACTIVE ? SDP_SETUP_ACTIVE : SDP_SETUP_PASSIVE;
+	return out->dtls == SESSION_DTLS_ACTIVE ? SDP_SETUP_ACTIVE : SDP_SETUP_PASSIVE;
 }
 
 static void clear_security(struct sdp_media *m)
@@ -212,12 +212,12 @@ static void clear_security(struct sdp_media *m)
 	sdp_media_clear_crypto(m);
 }
 
-void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *leg,
-		     const struct ng_request *req, bool offer,
+void profile_media(struct sdp_media *m, size_t index, struct profile_leg *leg,
+		     const struct session_output *out, bool offer,
 		     const struct media_local_security *local, const char *host, uint16_t port,
 		     uint16_t rtcp_port)
 {
-	struct slice proto = req->transport_protocol;
+	struct slice proto = out->transport_protocol;
 	struct slice fp = slice_from_cstr(local->fingerprint);
 	long space = slice_index(fp, ' ');
 	const struct sdp_candidate candidate = {
@@ -249,7 +249,7 @@ void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *le
 	else
 		snprintf(leg->mid_ours, sizeof(leg->mid_ours), "%zu", index);
 	m->mid = slice_from_cstr(leg->mid_ours);
-	m->setup = leg->ours = setup_to_print(req, offer, leg->theirs);
+	m->setup = leg->ours = setup_to_print(out, offer, leg->theirs);
 	/* in an answer only when offered (RFC 5761 5.1.1); without it the
 	 * RTCP port is ICE component 2 */
 	m->rtcp_mux = offer || leg->rtcp_mux;
@@ -262,10 +262,10 @@ void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *le
 	}
 }
 
-int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
-			 const struct ng_request *req, bool offer)
+int profile_sdes_media(struct sdp_media *m, struct profile_leg *leg,
+			 const struct session_output *out, bool offer)
 {
-	struct slice proto = req->transport_protocol;
+	struct slice proto = out->transport_protocol;
 	bool answer_to_sdes = !offer && leg->sdes;
 	uint32_t tag = answer_to_sdes ? leg->sdes_theirs.tag : 1;
 	enum srtp_profile profile = answer_to_sdes ? leg->sdes_theirs.profile
@@ -311,7 +311,7 @@ int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
 	m->crypto[0] = (struct sdp_crypto){
 		.tag = tag, .suite = suite, .key_params = key, .session_params = SLICE_NULL};
 	m->crypto_count = 1;
-	if ((req->rtcp_mux & NG_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
+	if ((out->rtcp_mux & SESSION_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
 		m->rtcp_mux = false;
 
 	memset(&next, 0, sizeof(next));
@@ -322,10 +322,10 @@ int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
 	return 0;
 }
 
-void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
-			   const struct ng_request *req, bool offer)
+void profile_plain_media(struct sdp_media *m, const struct profile_leg *leg,
+			   const struct session_output *out, bool offer)
 {
-	struct slice proto = req->transport_protocol;
+	struct slice proto = out->transport_protocol;
 
 	m->proto = proto.p && proto.len ? proto : SLICE_LIT("RTP/AVP");
 	clear_security(m);
@@ -333,7 +333,7 @@ void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
 	m->msid_count = 0;
 	m->extmap_count = 0;
 	m->rtcp_fb_count = 0;
-	if ((req->rtcp_mux & NG_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
+	if ((out->rtcp_mux & SESSION_RTCP_MUX_DEMUX) || (!offer && !leg->rtcp_mux))
 		m->rtcp_mux = false;
 }
 
@@ -347,7 +347,7 @@ static void bundle_remove(struct sdp_session *s)
 	s->group_count = kept;
 }
 
-void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
+void profile_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
 		       size_t mids_size)
 {
 	size_t len = 0;
@@ -369,7 +369,7 @@ void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_line
 			continue;
 		n = snprintf(mids + len, mids_size - len, "%s%.*s", len ? " " : "", SLICE_FMT(m->mid));
 		if (n < 0 || (size_t)n >= mids_size - len)
-			break; /* cannot happen with SDP_MAX_MEDIA * NG_MID_MAX of room */
+			break; /* cannot happen with SDP_MAX_MEDIA * PROFILE_MID_MAX of room */
 		len += (size_t)n;
 	}
 	if (len && s->group_count < SDP_MAX_GROUPS)
@@ -377,7 +377,7 @@ void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_line
 								  .mids = slice_make(mids, len) };
 }
 
-void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg)
+void profile_no_sdes(struct profile_leg *leg)
 {
 	struct media_security next;
 

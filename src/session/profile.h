@@ -1,8 +1,10 @@
 /*
- * profile.h - the WebRTC side of an ng call (private to ng_calls.c):
- * what a browser's SDP tells the endpoint facing it, and how the SDP for
- * each recipient is made WebRTC or plain, as Kamailio's WebRTC configs ask
- * rtpengine to with "transport-protocol", "ICE" and "DTLS".
+ * profile.h - each leg's transport profile (private to session/): what a
+ * leg's SDP tells the endpoint facing it (WebRTC: ICE and DTLS-SRTP; SDES;
+ * plain RTP), and how the SDP for each recipient is made WebRTC, SDES or
+ * plain, as the request's struct session_output asks (session.h: the
+ * typed form of what Kamailio's WebRTC configs ask rtpengine for with
+ * "transport-protocol", "ICE" and "DTLS"; below in those words).
  *
  * The output kind, per m= line, for the leg receiving the SDP:
  *   with keep_leg_profiles (rtcbridge's own calls): an answer -> what the
@@ -55,7 +57,7 @@
  * through as before: end-to-end SRTP, not ours). SDES output: the proto
  * (RTP/SAVP, or RTP/SAVPF when the recipient offered that), ICE, DTLS and
  * the sender's a=crypto dropped, one a=crypto with our key (see
- * ng_webrtc_sdes_media()), a=rtcp-mux as for plain output. The endpoint
+ * profile_sdes_media()), a=rtcp-mux as for plain output. The endpoint
  * facing the leg becomes SDES once both keys are known: ours printed to
  * it, theirs from its SDP (an answer to an offer we keyed, or our answer
  * to its offer); until then it is SDES_PENDING (engine.h): nothing is
@@ -63,7 +65,7 @@
  * A leg given other output than SDES gets a plain endpoint again.
  *
  * a=mid and BUNDLE (RFC 8843) towards a browser: each WebRTC m= line gets
- * a mid (see ng_webrtc_media()) and the session one BUNDLE group of them.
+ * a mid (see profile_media()) and the session one BUNDLE group of them.
  * The relay keeps one endpoint per m= line, so only the first line of a
  * bundle really works (audio-only calls are fine; audio+video to a browser
  * needs BUNDLE demultiplexing in the engine, not done).
@@ -72,23 +74,23 @@
 #define RTCB_SESSION_PROFILE_H
 
 #include "media/engine.h"
-#include "ng/ng.h"
 #include "sdp/sdp.h"
+#include "session/session.h"
 
-enum ng_output {
-	NG_OUTPUT_KEEP,
-	NG_OUTPUT_PLAIN,
-	NG_OUTPUT_WEBRTC,
-	NG_OUTPUT_SDES, /* RTP/SAVP(F) with our a=crypto */
+enum profile_kind {
+	PROFILE_KEEP,
+	PROFILE_PLAIN,
+	PROFILE_WEBRTC,
+	PROFILE_SDES, /* RTP/SAVP(F) with our a=crypto */
 };
 
 /* "<tag> <suite> inline:<40 base64>": room to spare. */
-#define NG_SDES_LINE_MAX 96
+#define PROFILE_SDES_LINE_MAX 96
 /* a=mid values kept per leg (RFC 8843 allows 16 bytes; browsers use "0") */
-#define NG_MID_MAX 33
+#define PROFILE_MID_MAX 33
 
 /* One leg of one stream, kept with the call. */
-struct ng_webrtc_leg {
+struct profile_leg {
 	bool webrtc;           /* its last SDP offered DTLS (a=fingerprint) */
 	bool rtcp_mux;         /* its last SDP had a=rtcp-mux */
 	enum sdp_setup theirs; /* its last a=setup */
@@ -98,62 +100,62 @@ struct ng_webrtc_leg {
 	/* Its ICE credentials changed (an ICE restart): ours change too. */
 	bool ice_restart;
 	/* mode and remote credentials from its SDP; the role is set by
-	 * ng_webrtc_apply() */
+	 * profile_apply() */
 	struct media_security security;
 	/* SDES: its last SDP was RTP/SAVP(F) with an a=crypto we can use
 	 * (theirs), and the key we last printed to it (ours, with its text,
 	 * which the printed SDP points into). */
 	bool sdes, sdes_savpf, have_ours;
 	struct sdes_crypto sdes_theirs, sdes_ours;
-	char sdes_line[NG_SDES_LINE_MAX];
+	char sdes_line[PROFILE_SDES_LINE_MAX];
 	/* a=mid of its last SDP ("" without one or when longer), and the one
 	 * we print to it when it is WebRTC (which the SDP points into) */
-	char mid[NG_MID_MAX], mid_ours[NG_MID_MAX];
+	char mid[PROFILE_MID_MAX], mid_ours[PROFILE_MID_MAX];
 };
 
-enum ng_output ng_webrtc_output(const struct ng_request *req, bool offer,
-				const struct ng_webrtc_leg *recipient, const struct sdp_media *m);
+enum profile_kind profile_output(const struct session_output *out, bool offer,
+				const struct profile_leg *recipient, const struct sdp_media *m);
 
 /* Read the sender's m line m into leg, and fix the remote the endpoint
  * facing it gets: a WebRTC sender is on hold only by direction (its
  * c=0.0.0.0 means "see the candidates"), and without a usable c= address
  * its first numeric UDP RTP candidate is taken (latching by STUN corrects
  * it anyway). */
-void ng_webrtc_input(struct ng_webrtc_leg *leg, const struct sdp_session *s,
+void profile_input(struct profile_leg *leg, const struct sdp_session *s,
 		     const struct sdp_media *m, struct media_remote *remote, bool *hold);
 
 /* Give the endpoint facing leg the security the leg's SDP and our setup
  * call for, when it differs from what the endpoint has. */
-int ng_webrtc_apply(struct media_call *call, unsigned endpoint, struct ng_webrtc_leg *leg);
+int profile_apply(struct media_call *call, unsigned endpoint, struct profile_leg *leg);
 
 /* Make m (m= line index) WebRTC for leg, with the credentials of the
  * endpoint facing it (local, which with host must outlive the printing)
  * and its RTP and RTCP ports (the latter a component-2 candidate in an
  * answer to a leg that did not offer rtcp-mux). Its a=mid: in an answer
  * the one the leg offered; else the sender's; else the index. */
-void ng_webrtc_media(struct sdp_media *m, size_t index, struct ng_webrtc_leg *leg,
-		     const struct ng_request *req, bool offer,
+void profile_media(struct sdp_media *m, size_t index, struct profile_leg *leg,
+		     const struct session_output *out, bool offer,
 		     const struct media_local_security *local, const char *host, uint16_t port,
 		     uint16_t rtcp_port);
 /* Make m RTP/SAVP for leg with one a=crypto of ours: in an answer the
  * suite and tag of the line we took from the leg's offer, else
  * AES_CM_128_HMAC_SHA1_80 with tag 1. A key already printed to the leg
  * for the same suite and tag is kept, so a re-offer keeps SRTP up. */
-int ng_webrtc_sdes_media(struct sdp_media *m, struct ng_webrtc_leg *leg,
-			 const struct ng_request *req, bool offer);
+int profile_sdes_media(struct sdp_media *m, struct profile_leg *leg,
+			 const struct session_output *out, bool offer);
 /* The leg gets other than SDES output: an SDES or pending endpoint facing
  * it becomes plain again (end-to-end SRTP passes through untouched). */
-void ng_webrtc_no_sdes(struct ng_webrtc_leg *leg);
+void profile_no_sdes(struct profile_leg *leg);
 /* Make m plain for leg: also without what only WebRTC uses (a=mid, msid,
  * extmap, rtcp-fb: RTP/AVP has no feedback). */
-void ng_webrtc_plain_media(struct sdp_media *m, const struct ng_webrtc_leg *leg,
-			   const struct ng_request *req, bool offer);
+void profile_plain_media(struct sdp_media *m, const struct profile_leg *leg,
+			   const struct session_output *out, bool offer);
 /* The session level once some m= line was made WebRTC or plain: the
  * sender's session-level ICE and DTLS go; a=ice-lite when lite, with one
  * a=group:BUNDLE of the WebRTC m= lines (mids: room for the group's value,
  * which the SDP then points into; browsers use max-bundle), and without
  * the sender's BUNDLE group and msid-semantic when none is WebRTC. */
-void ng_webrtc_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
+void profile_session(struct sdp_session *s, bool lite, const bool *webrtc_lines, char *mids,
 		       size_t mids_size);
 
 #endif

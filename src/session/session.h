@@ -1,151 +1,204 @@
 /*
- * session.h - the call-handling commands of rtpengine's ng protocol
- * (offer, answer, delete, query) on top of the media engine, for plain RTP
- * and for bridging a WebRTC side (ICE-lite, DTLS-SRTP) to a plain one, as
- * Kamailio's WebRTC configs use rtpengine, and for SDES-SRTP (RTP/SAVP
- * with a=crypto) towards a phone (see ng_webrtc.h).
+ * session.h - the call model: calls whose media the relay carries, each
+ * with two legs, offer/answer in and out as parsed SDP, per-leg transport
+ * profiles, statistics, hold and delete. The proxy (proxy/anchor.c) and
+ * the ng protocol (ng/server.c) drive it; the PBX will. It asks the media
+ * engine (media/engine.h) for endpoints and never prints SIP or bencode.
  *
  * Model. A call is keyed by its SIP Call-ID. It has two legs: A, the party
- * named by the from-tag of the first offer, and B, named by the to-tag of
- * the first answer. Each RTP m= line of the offer is a stream: one engine
+ * named by the tag of the first offer, and B, named by the tag of the
+ * first answer. Each RTP m= line of the offer is a stream: one engine
  * endpoint facing A, one facing B, bridged. m= lines are matched by their
  * index, as offer/answer requires. Non-RTP m= lines (T.38, data channels)
  * and disabled ones (port 0) pass through untouched and unrelayed.
  *
- * Both offer and answer do the same thing to the side that sent the SDP
- * (the from-tag's leg for an offer, the to-tag's for an answer): its SDP
- * sets the remote address of the endpoints facing it, and the SDP is
- * rewritten to name the endpoints facing the other side, which receives
- * it. An offer also creates the streams it lacks, so a re-offer (re-INVITE)
- * from either leg keeps the ports already handed out.
+ * Offer and answer do the same thing to the side that sent the SDP (the
+ * leg with the request's tag): its SDP sets the remote address of the
+ * endpoints facing it, and the SDP is rewritten in place to name the
+ * endpoints facing the other side, which receives it. An offer also
+ * creates the call and the streams it lacks, so a re-offer (re-INVITE)
+ * from either leg keeps the ports already handed out; an offer with an
+ * unknown tag makes its sender leg A (the caller's side forked or
+ * changed), an answer with an unknown tag makes its sender leg B (another
+ * branch answered).
  *
  * Rewriting changes: c= lines (session and media level) to the
- * advertised address, the m= port, the a=rtcp port and address, and the
- * o= address when the request's "replace" holds "origin"; and, when the
- * request's transport-protocol, ICE or DTLS call for it (or an answer goes
- * to a WebRTC or SDES offerer), the proto with ICE, DTLS and a=crypto of the
- * relayed m= lines, as ng_webrtc.h says. Everything else is printed back
- * as it was parsed (see sdp.h for the canonical order).
- * A side whose SDP says sendonly, inactive or c=0.0.0.0 is put on hold:
- * nothing is forwarded toward it.
+ * advertised address, the m= port, the a=rtcp port and address, the o=
+ * address with SESSION_REPLACE_ORIGIN; and, when the request's output
+ * calls for it (or an answer goes to a WebRTC or SDES offerer), the proto
+ * with ICE, DTLS and a=crypto of the relayed m= lines (profile.h).
+ * Everything else is printed back as it was parsed (sdp.h). A side whose
+ * SDP says sendonly, inactive or c=0.0.0.0 is put on hold: nothing is
+ * forwarded toward it.
  *
  * The advertised address: the configured one; else the engine's bind
  * address when it is not a wildcard; else the local address the kernel
- * would send from towards the request's "received-from" (the SIP peer, so
- * the interface facing it, on a multi-homed host too); else 127.0.0.1.
- * When that address is not of the family the engine binds (a browser that
- * reached us over IPv6, the relay on IPv4): loopback of the engine's
- * family for a loopback peer, else the first interface address of that
- * family that is neither loopback nor link-local. "received-from" itself
- * is never advertised: it is the peer's address, not ours.
+ * would send from towards the SDP's recipient (core/route.h: the interface
+ * facing it, on a multi-homed host too); else 127.0.0.1. When that
+ * address is not of the family the engine binds: route_family_address().
+ * The recipient's own address is never advertised.
  *
- * Timeout. The controller may never send delete (a lost BYE, a crashed
- * proxy), so, like rtpengine's `timeout` option, a call whose media has
- * stopped is deleted by itself: a loop timer every timeout / 2 (at most
- * 10 s, at least 1 s) asks the engine for each call's statistics and
- * deletes the calls it reports timed out, i.e. that received no datagram
- * at all, on any endpoint, for `timeout` (counted from the call's creation
- * when none ever came), and had no offer or answer for as long either.
- * Every datagram counts, RTCP too, so a call on hold
- * lives on as long as either phone still sends its RTCP reports - which
- * is what rtpengine does as well (its separate silent-timeout is not
- * implemented). A call so deleted is logged ("no media for N s") and gets
- * "Unknown call-id" afterwards, as after a delete.
+ * Lifetime of a rewritten SDP: it points into the SDP text it was parsed
+ * from, into the call (its keys and mids) and into the table (host and
+ * credentials): print it before the next call into the table.
  *
- * The ng commands append one whole reply datagram to out. Control thread
- * only (the engine's rule).
+ * Timeout. A controller may never delete a call (a lost BYE, a crashed
+ * proxy), so, like rtpengine's `timeout` option, a table created with a
+ * timeout deletes calls whose media stopped: a loop timer every
+ * timeout / 2 (1 to 10 s) asks the engine for each call's statistics and
+ * deletes those that received no datagram at all, on any endpoint, for
+ * `timeout` (counted from the call's creation when none ever came), and
+ * had no offer or answer for as long either. Every datagram counts, RTCP
+ * too, so a call on hold lives on while either phone sends its reports.
  *
- * rtcbridge's own proxy anchors the media of its calls with the same
- * model (router/anchor.c): ng_calls_sdp() is offer or answer without the
- * ng envelope, the recipient's address standing in for received-from.
+ * Control (signalling) thread only, as the engine's commands are.
  */
 #ifndef RTCB_SESSION_SESSION_H
 #define RTCB_SESSION_SESSION_H
 
-#include "core/mbuf.h"
 #include "core/netaddr.h"
-#include "ng/ng.h"
+#include "core/slice.h"
+#include "media/engine.h"
+#include "sdp/sdp.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct loop;
-struct media_engine;
-struct ng_calls;
+struct session_table;
 
-/* advertised: family 0 (len 0) when it is to be chosen per request, as
- * above. bind: the engine's IPv4 or IPv6 bind address. Endpoints are
- * opened in the family of the advertised address. timeout_ms: the
- * engine's timeout (media_engine_settings), after which a call without
- * media is deleted as above; 0 never deletes one, and then loop (where
- * the sweep timer runs) may be NULL. */
-int ng_calls_create(struct ng_calls **callsp, struct media_engine *engine, struct loop *loop,
-		    uint32_t timeout_ms, const struct netaddr *advertised,
-		    const struct netaddr *bind);
+enum session_leg {
+	SESSION_LEG_A, /* the first offerer */
+	SESSION_LEG_B, /* the first answerer */
+	SESSION_LEG_COUNT,
+};
+
+/* ------------------------------------------------------------ requests */
+
+enum session_ice {
+	SESSION_ICE_UNSET,  /* keep what the SDP says */
+	SESSION_ICE_FORCE,  /* add our candidates (towards a browser) */
+	SESSION_ICE_REMOVE, /* strip ICE (towards a plain SIP phone) */
+	SESSION_ICE_OTHER,  /* anything else ng may say: treated as unset */
+};
+
+enum session_dtls {
+	SESSION_DTLS_UNSET,
+	SESSION_DTLS_PASSIVE, /* we wait for the peer's ClientHello */
+	SESSION_DTLS_ACTIVE,
+	SESSION_DTLS_OFF,     /* no DTLS-SRTP towards the recipient */
+	SESSION_DTLS_OTHER,
+};
+
+/* Bits of session_output.replace */
+enum {
+	SESSION_REPLACE_ORIGIN = 1u << 0,             /* the o= line's address */
+	SESSION_REPLACE_SESSION_CONNECTION = 1u << 1, /* c= (always done) */
+};
+
+/* Bits of session_output.rtcp_mux */
+enum {
+	SESSION_RTCP_MUX_OFFER = 1u << 0,   /* offer it to the recipient in any case */
+	SESSION_RTCP_MUX_DEMUX = 1u << 1,   /* accept it from the sender, don't pass it on */
+	SESSION_RTCP_MUX_ACCEPT = 1u << 2,  /* accept it from the sender and pass it on */
+	SESSION_RTCP_MUX_REJECT = 1u << 3,  /* refuse it from the sender */
+	SESSION_RTCP_MUX_REQUIRE = 1u << 4, /* offer it, as if the recipient accepted */
+};
+
+/* What the recipient of the rewritten SDP gets (profile.h has the rules). */
+struct session_output {
+	/* "RTP/AVP", "UDP/TLS/RTP/SAVPF", "RTP/SAVP"...; empty: see profile.h */
+	struct slice transport_protocol;
+	enum session_ice ice;
+	enum session_dtls dtls;
+	unsigned replace;  /* SESSION_REPLACE_* */
+	unsigned rtcp_mux; /* SESSION_RTCP_MUX_* */
+	/* An answer is made the kind its recipient offered (WebRTC, SDES or
+	 * plain), and a leg that speaks SDES with us keeps it in later
+	 * offers: what a B2BUA or proxy that owns both legs wants. */
+	bool keep_leg_profiles;
+};
+
+/* One offer or answer. */
+struct session_request {
+	struct slice call_id;
+	struct slice tag; /* the sender's: From tag of an offer, To tag of an answer */
+	/* The recipient's address, for the advertised address; NULL: none
+	 * known (then the loopback of the engine's family is advertised
+	 * unless an address is configured or bound). */
+	const struct netaddr *toward;
+	struct session_output output;
+};
+
+/* ------------------------------------------------------------ the table */
+
+struct session_settings {
+	struct media_engine *engine;
+	struct loop *loop;          /* for the timeout sweep and signalling times */
+	uint32_t timeout_ms;        /* 0: calls never time out */
+	struct netaddr advertised;  /* family 0: chosen per request, as above */
+	struct netaddr bind;        /* the engine's bind address; endpoints are
+				     * opened in the advertised address' family */
+};
+
+int session_table_create(struct session_table **tablep, const struct session_settings *settings);
 /* Deletes every call. NULL is fine. */
-void ng_calls_destroy(struct ng_calls *calls);
+void session_table_destroy(struct session_table *table);
 
-void ng_calls_offer(struct ng_calls *calls, const struct ng_message *msg,
-		    const struct ng_request *req, struct mbuf *out);
-void ng_calls_answer(struct ng_calls *calls, const struct ng_message *msg,
-		     const struct ng_request *req, struct mbuf *out);
-/* Offer (offer true) or answer for req: the rewritten SDP is appended to
- * sdp_out. toward: the address the SDP goes to (for choosing the
- * advertised address as received-from would), NULL to use req's
- * received-from. 0, or an errno with *reason the ng error text ("Unknown
- * call-id", "Failed to parse SDP", "Ran out of ports"...). */
-int ng_calls_sdp(struct ng_calls *calls, const struct ng_request *req, bool offer,
-		 const struct netaddr *toward, struct mbuf *sdp_out, const char **reason);
+/*
+ * sdp: the sender's SDP, parsed (sdp_parse()), rewritten in place for the
+ * recipient. 0, or an errno with *reason a short text for the controller
+ * (rtpengine's words, which Kamailio logs): EINVAL "No call-id in
+ * message", "No from-tag in message" (offer), "No to-tag in message"
+ * (answer); ENOENT "Unknown call-id" (answer); ENOSPC "Ran out of ports";
+ * others "Failed to set up the media relay". A failed offer that created
+ * the call deletes it again.
+ */
+int session_offer(struct session_table *table, const struct session_request *req,
+		  struct sdp_session *sdp, const char **reason);
+int session_answer(struct session_table *table, const struct session_request *req,
+		   struct sdp_session *sdp, const char **reason);
+
 /* Is there a call with this Call-ID? */
-bool ng_calls_has(struct ng_calls *calls, struct slice call_id);
-/* Delete the call with this Call-ID, when there is one. */
-void ng_calls_remove(struct ng_calls *calls, struct slice call_id);
+bool session_exists(struct session_table *table, struct slice call_id);
+
+/* Delete the call and release its ports. 0, or ENOENT without it. */
+int session_delete(struct session_table *table, struct slice call_id);
+
+/* Stop (hold true) or resume what the relay forwards towards the leg with
+ * this tag, on every stream, whatever the SDP says (music on hold, a
+ * consultation call). The next offer or answer from that leg sets it
+ * from its SDP again. 0, ENOENT without the call or the tag, or the
+ * engine's error. */
+int session_hold(struct session_table *table, struct slice call_id, struct slice tag, bool hold);
+
+/* ------------------------------------------------------------ statistics */
 
 /* "PCMU/8000", "opus/48000/2": room to spare */
-#define NG_CODEC_NAME_MAX 40
+#define SESSION_CODEC_NAME_MAX 40
 
-/* What ng_calls_quality() reads of one leg: the endpoint facing it. */
-struct ng_leg_quality {
-	const char *tag;                    /* the leg's tag, NULL until known */
-	uint16_t local_port;                /* the relay's RTP port facing the leg */
-	char remote[NETADDR_STRLEN];        /* where media goes ("" before it is known) */
-	uint64_t packets_received, bytes_received, packets_sent, bytes_sent;
-	int64_t lost;                       /* RFC 3550 cumulative loss of what it sent */
-	double jitter_ms;
-	double rtt_ms;                      /* relay <-> the leg's phone; 0: not known */
-	double mos;                         /* E-model estimate; 0 before media */
-	bool secure;                        /* SRTP keys in place (DTLS or SDES) */
+/* One leg of one stream: the endpoint facing the leg. */
+struct session_leg_stats {
+	const char *tag;       /* the leg's tag, NULL until known; lives with the call */
+	uint16_t local_port;   /* the relay's RTP port facing the leg */
+	struct media_endpoint_stats media;
 };
 
-struct ng_call_quality {
-	int64_t created;                    /* Unix seconds */
-	uint64_t idle_ms;                   /* since the last packet, any endpoint */
-	char codec[NG_CODEC_NAME_MAX];      /* first codec of the last answer */
-	struct ng_leg_quality leg[2];       /* A (the first offerer), B */
+struct session_stream_stats {
+	unsigned index;                     /* of its m= line */
+	char codec[SESSION_CODEC_NAME_MAX]; /* the last answer's first codec; "" before */
+	struct session_leg_stats leg[SESSION_LEG_COUNT];
 };
 
-/* The first relayed stream's quality, as the engine counts it now (one
- * synchronous engine command). tag pointers live as long as the call.
- * 0, ENOENT without such a call, or the engine's error. */
-int ng_calls_quality(struct ng_calls *calls, struct slice call_id, struct ng_call_quality *q);
+struct session_stats {
+	int64_t created;  /* Unix seconds */
+	uint64_t idle_ms; /* since the last packet, any endpoint (or creation) */
+	unsigned stream_count;
+	struct session_stream_stats streams[SDP_MAX_MEDIA]; /* in m= line order */
+};
 
-void ng_calls_delete(struct ng_calls *calls, const struct ng_message *msg,
-		     const struct ng_request *req, struct mbuf *out);
-/*
- * The reply to "query", shaped like rtpengine's where the names overlap:
- *   result "ok", created (Unix seconds),
- *   totals: { RTP: { packets, bytes, errors } }  summed over every endpoint;
- *           packets and bytes count every datagram received (RTP and RTCP),
- *           errors the datagrams the kernel refused to send
- *   streams: a list, one dictionary per endpoint:
- *     { leg "A"|"B", tag, index (of the m= line), "local port",
- *       "remote" ("addr:port", or "" before the address is known),
- *       packets, bytes (received), "packets sent", "bytes sent",
- *       lost, jitter (ms, rounded), RTT (ms between the relay and that
- *       leg's phone, from its RTCP; 0 when not known), MOS (x10 as
- *       rtpengine does: 43 = 4.3; 0 before media) }
- */
-void ng_calls_query(struct ng_calls *calls, const struct ng_message *msg,
-		    const struct ng_request *req, struct mbuf *out);
+/* The call's statistics now (one synchronous engine command). 0, ENOENT
+ * without the call, or the engine's error. */
+int session_stats(struct session_table *table, struct slice call_id, struct session_stats *out);
 
 #endif

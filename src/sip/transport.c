@@ -268,31 +268,9 @@ int sip_transport_local_addr(struct sip_transport *t, enum sip_transport_type ty
 	*local = l->addr;
 	if (!netaddr_is_any(&l->addr))
 		return 0;
-	struct netaddr host_only = *dst;
-	netaddr_set_port(&host_only, 0);
-	struct source_cache_entry *e = &t->source_cache[netaddr_hash(&host_only) % TRANSPORT_SOURCE_CACHE];
-	uint64_t now = loop_now_ms(t->loop);
-	if (e->expires_ms > now && netaddr_host_eq(&e->destination, dst)) {
-		*local = e->source;
-	} else {
-		/* Let routing pick the source address for dst. */
-		int fd = socket(netaddr_family(dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return errno;
-		struct netaddr probe;
-		socklen_t len = sizeof(probe.u.storage);
-		int err = 0;
-		if (connect(fd, &dst->u.sa, dst->len) < 0 || getsockname(fd, &probe.u.sa, &len) < 0)
-			err = errno;
-		close(fd);
-		if (err)
-			return err;
-		probe.len = len;
-		e->destination = *dst;
-		e->source = probe;
-		e->expires_ms = now + TRANSPORT_SOURCE_TTL_MS;
-		*local = probe;
-	}
+	int err = route_source(&t->routes, loop_now_ms(t->loop), dst, local);
+	if (err)
+		return err;
 	netaddr_set_port(local, netaddr_port(&l->addr));
 	return 0;
 }

@@ -9,19 +9,10 @@
 #include "core/hash.h"
 #include "core/loop.h"
 #include "core/mbuf.h"
+#include "core/route.h"
 #include "sip/transport.h"
 
 #define TRANSPORT_MAX_LISTENERS 16
-#define TRANSPORT_SOURCE_CACHE 64 /* direct-mapped, by destination host */
-#define TRANSPORT_SOURCE_TTL_MS 10000
-
-/* Which local address the kernel picks to reach a host (cached: asking
- * costs four system calls, and every forwarded request needs it). */
-struct source_cache_entry {
-	struct netaddr destination; /* port ignored */
-	struct netaddr source;
-	uint64_t expires_ms;
-};
 
 struct sip_listener {
 	struct sip_transport *transport;
@@ -42,7 +33,7 @@ struct sip_transport {
 	struct hash conns; /* open connections by (type, remote) */
 	uint64_t next_conn_id;
 	char *recv_buf;    /* one datagram at a time */
-	struct source_cache_entry source_cache[TRANSPORT_SOURCE_CACHE];
+	struct route_cache routes; /* the local address facing each peer */
 };
 
 struct sip_conn {

@@ -589,12 +589,12 @@ static void test_ng_kamailio_offer(void **state)
 	assert_false(slice_is_set(req->to_tag));
 	assert_slice(req->via_branch, "z9hG4bK-524287-1---c2f871b95bf7422b0");
 	assert_slice(req->sdp, PHONE_SDP);
-	assert_slice(req->transport_protocol, "UDP/TLS/RTP/SAVPF");
-	assert_int_equal(req->ice_mode, NG_ICE_FORCE);
+	assert_slice(req->output.transport_protocol, "UDP/TLS/RTP/SAVPF");
+	assert_int_equal(req->output.ice, SESSION_ICE_FORCE);
 	assert_slice(req->ice, "force");
-	assert_int_equal(req->dtls_mode, NG_DTLS_PASSIVE);
-	assert_int_equal(req->replace, NG_REPLACE_ORIGIN | NG_REPLACE_SESSION_CONNECTION);
-	assert_int_equal(req->rtcp_mux, NG_RTCP_MUX_OFFER);
+	assert_int_equal(req->output.dtls, SESSION_DTLS_PASSIVE);
+	assert_int_equal(req->output.replace, SESSION_REPLACE_ORIGIN | SESSION_REPLACE_SESSION_CONNECTION);
+	assert_int_equal(req->output.rtcp_mux, SESSION_RTCP_MUX_OFFER);
 	assert_true(ng_request_has_flag(req, "trust-address"));
 	assert_true(ng_request_has_flag(req, "generate-mid"));
 	assert_false(ng_request_has_flag(req, "symmetric"));
@@ -656,10 +656,10 @@ static void test_ng_kamailio_answer(void **state)
 	assert_slice(req->sdp, "v=0\r\ns=-\r\n");
 	assert_slice(req->to_tag, "85941b2e");
 	assert_slice(req->from_tag, "f706186c");
-	assert_int_equal(req->dtls_mode, NG_DTLS_OFF);
-	assert_int_equal(req->ice_mode, NG_ICE_REMOVE);
-	assert_int_equal(req->rtcp_mux, NG_RTCP_MUX_DEMUX);
-	assert_slice(req->transport_protocol, "RTP/AVP");
+	assert_int_equal(req->output.dtls, SESSION_DTLS_OFF);
+	assert_int_equal(req->output.ice, SESSION_ICE_REMOVE);
+	assert_int_equal(req->output.rtcp_mux, SESSION_RTCP_MUX_DEMUX);
+	assert_slice(req->output.transport_protocol, "RTP/AVP");
 	assert_true(ng_request_has_flag(req, "trust-address"));
 }
 
@@ -676,12 +676,12 @@ static void test_ng_request_values(void **state)
 	assert_slice(req->call_id, "abc");
 	assert_false(slice_is_set(req->sdp));
 	assert_false(slice_is_set(req->ice));
-	assert_int_equal(req->ice_mode, NG_ICE_UNSET);
-	assert_int_equal(req->dtls_mode, NG_DTLS_UNSET);
+	assert_int_equal(req->output.ice, SESSION_ICE_UNSET);
+	assert_int_equal(req->output.dtls, SESSION_DTLS_UNSET);
 	assert_null(req->flags);
 	assert_false(ng_request_has_flag(req, "trust-address"));
-	assert_int_equal(req->replace, 0);
-	assert_int_equal(req->rtcp_mux, 0);
+	assert_int_equal(req->output.replace, 0);
+	assert_int_equal(req->output.rtcp_mux, 0);
 
 	/* other words: kept raw, known words become bits, unknown are ignored */
 	set_datagram(e, "c d7:command5:offer3:ICE11:force-relay4:DTLS2:no"
@@ -691,13 +691,13 @@ static void test_ng_request_values(void **state)
 			"5:flagsle0:i1ee");
 	assert_int_equal(parse_ng(e), 0);
 	assert_int_equal(ng_request_parse(&e->msg, req, &reason), 0);
-	assert_int_equal(req->ice_mode, NG_ICE_OTHER);
+	assert_int_equal(req->output.ice, SESSION_ICE_OTHER);
 	assert_slice(req->ice, "force-relay");
-	assert_int_equal(req->dtls_mode, NG_DTLS_OFF);
-	assert_int_equal(req->rtcp_mux, NG_RTCP_MUX_OFFER | NG_RTCP_MUX_DEMUX |
-						NG_RTCP_MUX_ACCEPT | NG_RTCP_MUX_REJECT |
-						NG_RTCP_MUX_REQUIRE);
-	assert_int_equal(req->replace, 0);
+	assert_int_equal(req->output.dtls, SESSION_DTLS_OFF);
+	assert_int_equal(req->output.rtcp_mux, SESSION_RTCP_MUX_OFFER | SESSION_RTCP_MUX_DEMUX |
+						SESSION_RTCP_MUX_ACCEPT | SESSION_RTCP_MUX_REJECT |
+						SESSION_RTCP_MUX_REQUIRE);
+	assert_int_equal(req->output.replace, 0);
 	assert_int_equal(req->direction->count, 2);
 	assert_slice(req->direction->child->str, "external");
 	assert_non_null(req->flags);
@@ -705,10 +705,10 @@ static void test_ng_request_values(void **state)
 
 	static const struct {
 		const char *dtls;
-		enum ng_dtls mode;
+		enum session_dtls mode;
 	} dtls[] = {
-		{ "passive", NG_DTLS_PASSIVE }, { "active", NG_DTLS_ACTIVE }, { "off", NG_DTLS_OFF },
-		{ "no", NG_DTLS_OFF },		{ "OFF", NG_DTLS_OTHER },     { "", NG_DTLS_OTHER },
+		{ "passive", SESSION_DTLS_PASSIVE }, { "active", SESSION_DTLS_ACTIVE }, { "off", SESSION_DTLS_OFF },
+		{ "no", SESSION_DTLS_OFF },		{ "OFF", SESSION_DTLS_OTHER },     { "", SESSION_DTLS_OTHER },
 	};
 	char text[128];
 	for (size_t i = 0; i < sizeof(dtls) / sizeof(dtls[0]); i++) {
@@ -717,7 +717,7 @@ static void test_ng_request_values(void **state)
 		set_datagram(e, text);
 		assert_int_equal(parse_ng(e), 0);
 		assert_int_equal(ng_request_parse(&e->msg, req, &reason), 0);
-		assert_int_equal(req->dtls_mode, dtls[i].mode);
+		assert_int_equal(req->output.dtls, dtls[i].mode);
 	}
 }
 

@@ -1,6 +1,6 @@
 /*
- * test_ng_webrtc.c - ng offers and answers bridging a browser and a plain
- * phone (ng_webrtc.h): the SDP each side gets, and the security the
+ * test_commands.c - ng offers and answers (ng/commands.h) bridging a
+ * browser and a plain phone (session/profile.h): the SDP each side gets, and the security the
  * endpoint facing the browser was given, seen from the wire: binding
  * requests keyed with the pwd of our SDP are answered (stun.h), and the
  * endpoint opens DTLS only when the browser's a=setup makes it the client.
@@ -16,9 +16,11 @@
  */
 #include "core/mem.h"
 #include "media/engine.h"
-#include "ng/ng.h"
-#include "session/session.h"
 #include "ice/stun.h"
+#include "ng/commands.h"
+#include "ng/ng.h"
+#include "sdp/sdp.h"
+#include "session/session.h"
 #include "leakcheck.h"
 
 #include <poll.h>
@@ -43,7 +45,8 @@ struct env {
 	size_t allocated_before;
 	bool warming; /* the group setup's run: no leak check */
 	struct media_engine *engine;
-	struct ng_calls *calls;
+	struct session_table *calls;
+	struct sdp_session *sdp_scratch;
 	int browser, phone; /* sockets */
 	uint16_t browser_port, phone_port;
 	struct mbuf reply;
@@ -67,8 +70,12 @@ static int env_setup(void **state)
 	s.port_max = PORT_MAX;
 	netaddr_set_cstr(&s.bind4, "127.0.0.1", 0);
 	bind4 = s.bind4;
-	if (media_engine_create(&e->engine, &s) || media_engine_start(e->engine) ||
-	    ng_calls_create(&e->calls, e->engine, NULL, 0, &none, &bind4))
+	struct session_settings ss = { .advertised = none, .bind = bind4 };
+	if (media_engine_create(&e->engine, &s) || media_engine_start(e->engine))
+		return -1;
+	ss.engine = e->engine;
+	e->sdp_scratch = malloc(sizeof(*e->sdp_scratch));
+	if (!e->sdp_scratch || session_table_create(&e->calls, &ss))
 		return -1;
 	int *fds[2] = { &e->browser, &e->phone };
 	uint16_t *ports[2] = { &e->browser_port, &e->phone_port };
@@ -92,7 +99,8 @@ static int env_teardown(void **state)
 	size_t before = e->allocated_before;
 	bool warming = e->warming;
 
-	ng_calls_destroy(e->calls);
+	session_table_destroy(e->calls);
+	free(e->sdp_scratch);
 	media_engine_destroy(e->engine);
 	close(e->browser);
 	close(e->phone);
@@ -132,9 +140,7 @@ static void phone_sdp(char *buf, size_t size, uint16_t port)
 
 /* Run one command; its keys and string values in pairs, NULL-terminated
  * (a value "[x" is the list ["x"]). The reply's SDP lands in e->sdp. */
-static void command(struct env *e, void (*fn)(struct ng_calls *, const struct ng_message *,
-					       const struct ng_request *, struct mbuf *),
-		    const char *name, ...)
+static void command(struct env *e, const char *name, ...)
 {
 	struct bencode_node nodes[NG_MAX_NODES], reply_nodes[NG_MAX_NODES], *root;
 	struct ng_message msg;
@@ -169,7 +175,8 @@ static void command(struct env *e, void (*fn)(struct ng_calls *, const struct ng
 	assert_int_equal(ng_parse((const char *)in.data, in.len, nodes, NG_MAX_NODES, &msg, &err), 0);
 	assert_int_equal(ng_request_parse(&msg, &req, &reason), 0);
 	mbuf_reset(&e->reply);
-	fn(e->calls, &msg, &req, &e->reply);
+	ng_command_offer_answer(e->calls, e->sdp_scratch, &msg, &req, !strcmp(name, "offer"),
+				&e->reply);
 	mbuf_free(&in);
 
 	const char *body = memchr(e->reply.data, ' ', e->reply.len);
@@ -296,7 +303,7 @@ static void browser_offers(void **state)
 	char sdp[2048], ufrag[MEDIA_ICE_UFRAG_MAX + 1], pwd[MEDIA_ICE_PWD_MAX + 1];
 
 	browser_sdp(sdp, sizeof(sdp), e->browser_port, "actpass");
-	command(e, ng_calls_offer, "offer", "call-id", "w1", "from-tag", "browser", "sdp", sdp,
+	command(e, "offer", "call-id", "w1", "from-tag", "browser", "sdp", sdp,
 		"transport-protocol", "RTP/AVP", "ICE", "remove", "DTLS", "off", "rtcp-mux", "[demux",
 		NULL);
 	assert_plain(e);
@@ -307,7 +314,7 @@ static void browser_offers(void **state)
 	assert_false(has(e, "a=mid:"));
 
 	phone_sdp(sdp, sizeof(sdp), e->phone_port);
-	command(e, ng_calls_answer, "answer", "call-id", "w1", "from-tag", "browser", "to-tag",
+	command(e, "answer", "call-id", "w1", "from-tag", "browser", "to-tag",
 		"phone", "sdp", sdp, "transport-protocol", "UDP/TLS/RTP/SAVPF", "ICE", "force", NULL);
 	uint16_t port = assert_webrtc(e, "passive", ufrag, pwd);
 	/* the browser's mid comes back, bundled (Chrome refuses an answer
@@ -326,7 +333,7 @@ static void phone_offers(void **state)
 	char sdp[2048], ufrag[MEDIA_ICE_UFRAG_MAX + 1], pwd[MEDIA_ICE_PWD_MAX + 1];
 
 	phone_sdp(sdp, sizeof(sdp), e->phone_port);
-	command(e, ng_calls_offer, "offer", "call-id", "w2", "from-tag", "phone", "sdp", sdp,
+	command(e, "offer", "call-id", "w2", "from-tag", "phone", "sdp", sdp,
 		"transport-protocol", "UDP/TLS/RTP/SAVPF", "ICE", "force", NULL);
 	uint16_t port = assert_webrtc(e, "actpass", ufrag, pwd);
 	/* a phone's SDP has no mid: the browser gets one, bundled (max-bundle) */
@@ -334,7 +341,7 @@ static void phone_offers(void **state)
 	assert_true(has(e, "a=mid:0\r\n"));
 
 	browser_sdp(sdp, sizeof(sdp), e->browser_port, "passive");
-	command(e, ng_calls_answer, "answer", "call-id", "w2", "from-tag", "phone", "to-tag",
+	command(e, "answer", "call-id", "w2", "from-tag", "phone", "to-tag",
 		"browser", "sdp", sdp, "transport-protocol", "RTP/AVP", "ICE", "remove", NULL);
 	assert_plain(e);
 	assert_false(has(e, "a=rtcp-mux")); /* the phone did not offer it */
@@ -349,12 +356,12 @@ static void answer_without_flags_mirrors_the_offer(void **state)
 	char sdp[2048], ufrag[MEDIA_ICE_UFRAG_MAX + 1], pwd[MEDIA_ICE_PWD_MAX + 1];
 
 	browser_sdp(sdp, sizeof(sdp), e->browser_port, "active");
-	command(e, ng_calls_offer, "offer", "call-id", "w3", "from-tag", "browser", "sdp", sdp,
+	command(e, "offer", "call-id", "w3", "from-tag", "browser", "sdp", sdp,
 		"ICE", "remove", NULL);
 	assert_plain(e);
 	assert_true(has(e, "a=rtcp-mux"));
 	phone_sdp(sdp, sizeof(sdp), e->phone_port);
-	command(e, ng_calls_answer, "answer", "call-id", "w3", "to-tag", "phone", "sdp", sdp, NULL);
+	command(e, "answer", "call-id", "w3", "to-tag", "phone", "sdp", sdp, NULL);
 	assert_webrtc(e, "passive", ufrag, pwd);
 }
 
@@ -364,10 +371,10 @@ static void plain_call_unchanged(void **state)
 	char sdp[2048];
 
 	phone_sdp(sdp, sizeof(sdp), e->phone_port);
-	command(e, ng_calls_offer, "offer", "call-id", "w4", "from-tag", "a", "sdp", sdp, NULL);
+	command(e, "offer", "call-id", "w4", "from-tag", "a", "sdp", sdp, NULL);
 	assert_true(has(e, " RTP/AVP 111 0\r\n"));
 	assert_false(has(e, "a=ice-") || has(e, "a=setup") || has(e, "a=rtcp-mux"));
-	command(e, ng_calls_answer, "answer", "call-id", "w4", "to-tag", "b", "sdp", sdp, NULL);
+	command(e, "answer", "call-id", "w4", "to-tag", "b", "sdp", sdp, NULL);
 	assert_true(has(e, " RTP/AVP 111 0\r\n"));
 	assert_false(has(e, "a=ice-") || has(e, "a=setup"));
 }
