@@ -3,6 +3,7 @@
 #   make            build build/rtcbridge and build/rtcbridge-ctl
 #   make run        install what is missing, build, start with working defaults
 #   make test       install what is missing, build, run every test
+#   make layers     no source file includes from a layer above its own
 #   make unit       unit tests only (cmocka), plus the same under ASan+UBSan
 #   make fuzz       libFuzzer targets (clang), each run briefly on its corpus
 #   make web        the web phone (npm packages pinned by web/package-lock.json) into web/dist
@@ -32,7 +33,7 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test unit unit-san integration fuzz clean deps web browser print-libs
+.PHONY: all run test layers unit unit-san integration fuzz clean deps web browser print-libs
 
 all: $(BUILD)/rtcbridge $(BUILD)/rtcbridge-ctl
 
@@ -63,6 +64,9 @@ web:
 run: deps all web
 	scripts/run.sh
 
+layers:
+	tests/check-layers.py
+
 unit: $(TEST_BIN)
 	tests/run-unit.sh $(BUILD)
 
@@ -81,6 +85,7 @@ browser: all web
 
 test: deps
 	$(MAKE) all
+	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) integration

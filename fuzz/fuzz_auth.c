@@ -34,7 +34,7 @@ static void check_inside(struct slice s, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct auth_credentials c;
-	char ha1[AUTH_HEX_SIZE];
+	char ha1[DIGEST_HEX_SIZE];
 
 	if (auth_credentials_parse(slice_make((const char *)data, size), &c))
 		return 0;
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		check_inside(fields[i], data, size);
 
-	auth_ha1(c.algorithm_id, "user", "realm", "password", ha1);
+	digest_ha1(c.algorithm_id, "user", "realm", "password", ha1);
 	auth_verify(nonces, &c, SLICE_LIT("REGISTER"), ha1);
 	auth_verify_dummy(&c, SLICE_LIT("REGISTER"));
 	return 0;

@@ -9,7 +9,7 @@
  */
 #include "app/control.h"
 
-#include "app/server.h"
+#include "service/server.h"
 #include "core/list.h"
 #include "core/log.h"
 #include "core/loop.h"

@@ -14,7 +14,6 @@
  */
 #include "app/config.h"
 #include "app/control.h"
-#include "app/server.h"
 #include "core/localnames.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -24,9 +23,10 @@
 #include "ng/server.h"
 #include "proxy/anchor.h"
 #include "proxy/calls.h"
-#include "registrar/location.h"
 #include "proxy/proxy.h"
 #include "proxy/router.h"
+#include "registrar/location.h"
+#include "service/server.h"
 #include "sip/auth.h"
 #include "sip/stack.h"
 #include "store/store.h"
@@ -76,6 +76,23 @@ static void on_signal(int fd, uint32_t events, void *arg)
 static void flush_store(void *arg)
 {
 	store_flush(arg);
+}
+
+/* What the services read of the configuration; the strings stay in cfg,
+ * which lives as long as the server. */
+static void server_settings_from_config(struct server_settings *s, const struct config *cfg)
+{
+	*s = (struct server_settings){
+		.realm = cfg->realm,
+		.min_expires = cfg->min_expires,
+		.max_expires = cfg->max_expires,
+		.default_expires = cfg->default_expires,
+		.max_contacts = cfg->max_contacts,
+		.offer_sha256 = cfg->offer_sha256,
+		.invite_timeout = cfg->invite_timeout,
+	};
+	for (size_t i = 0; i < cfg->md5_only_user_agent_count && i < SERVER_MAX_AGENTS; i++)
+		s->md5_only_user_agents[s->md5_only_user_agent_count++] = cfg->md5_only_user_agents[i];
 }
 
 static void collect_names(struct server *srv, const struct config *cfg)
@@ -246,7 +263,7 @@ int main(int argc, char **argv)
 	struct ng_server *ng = NULL;
 	struct control *control = NULL;
 	int err = 0;
-	srv.config = &cfg;
+	server_settings_from_config(&srv.settings, &cfg);
 	struct signals sig = { .fd = -1 };
 	sigset_t mask;
 	sigemptyset(&mask);

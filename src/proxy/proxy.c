@@ -24,7 +24,7 @@
  */
 #include "proxy/proxy.h"
 
-#include "app/server.h"
+#include "service/server.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mem.h"
@@ -380,7 +380,7 @@ static void branch_response(struct sip_ctrans *ct, struct sip_msg *resp, uint16_
 			send_upstream(fork, resp);
 		if (fork->req->method_id == SIP_METHOD_INVITE && !fork->timer_c_fired)
 			loop_timer_start(fork->srv->loop, &fork->timer_c,
-					 (uint64_t)fork->srv->config->invite_timeout * 1000, timer_c_fired, fork);
+					 (uint64_t)fork->srv->settings.invite_timeout * 1000, timer_c_fired, fork);
 		return;
 	}
 	mem_ref(fork);
@@ -474,7 +474,7 @@ static void fork_start(struct proxy_fork *fork)
 	sip_strans_set_cancel_handler(fork->st, upstream_cancelled, fork);
 	if (fork->req->method_id == SIP_METHOD_INVITE)
 		loop_timer_start(fork->srv->loop, &fork->timer_c,
-				 (uint64_t)fork->srv->config->invite_timeout * 1000, timer_c_fired, fork);
+				 (uint64_t)fork->srv->settings.invite_timeout * 1000, timer_c_fired, fork);
 	/* the fork now lives until its last branch is done */
 }
 

@@ -16,8 +16,8 @@
  */
 #include "proxy/router.h"
 
-#include "app/authn.h"
-#include "app/server.h"
+#include "service/authn.h"
+#include "service/server.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "registrar/location.h"
@@ -193,12 +193,12 @@ static void route_to_user(struct server *srv, struct sip_strans *st, struct sip_
 	}
 	struct location_record *record = location_find(srv->location, user);
 	if (!record || location_binding_count(record) == 0) {
-		char ha1[AUTH_HEX_SIZE];
+		char ha1[DIGEST_HEX_SIZE];
 		struct slice ruri_domain = req->ruri.host;
 		if (ruri_domain.len > 2 && ruri_domain.p[0] == '[')
 			ruri_domain = slice_make(ruri_domain.p + 1, ruri_domain.len - 2);
-		bool known = store_user_ha1(srv->store, user, server_realm(srv, req), AUTH_ALG_MD5, ha1) == 0 ||
-			     store_user_ha1(srv->store, user, ruri_domain, AUTH_ALG_MD5, ha1) == 0;
+		bool known = store_user_ha1(srv->store, user, server_realm(srv, req), DIGEST_MD5, ha1) == 0 ||
+			     store_user_ha1(srv->store, user, ruri_domain, DIGEST_MD5, ha1) == 0;
 		reply(st, known ? 480 : 404, known ? "Temporarily Unavailable" : "Not Found");
 		return;
 	}

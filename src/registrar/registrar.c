@@ -10,8 +10,8 @@
  */
 #include "registrar/registrar.h"
 
-#include "app/authn.h"
-#include "app/server.h"
+#include "service/authn.h"
+#include "service/server.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/mbuf.h"
@@ -101,7 +101,7 @@ static void reply_ok(struct server *srv, struct sip_strans *st, const struct sip
 static void reply_too_brief(struct server *srv, struct sip_strans *st)
 {
 	char header[64];
-	snprintf(header, sizeof(header), "Min-Expires: %u\r\n", srv->config->min_expires);
+	snprintf(header, sizeof(header), "Min-Expires: %u\r\n", srv->settings.min_expires);
 	sip_strans_reply(st, 423, NULL, header, SLICE_NULL, SLICE_NULL);
 }
 
@@ -120,7 +120,7 @@ static bool aor_of(const struct sip_msg *req, char *buf, size_t size, struct sli
 
 void registrar_handle(struct server *srv, struct sip_strans *st, const struct sip_msg *req)
 {
-	const struct config *cfg = srv->config;
+	const struct server_settings *cfg = &srv->settings;
 	char aor_buf[256];
 	struct slice aor, user;
 	struct contact_entry contacts[MAX_CONTACTS_PER_REQUEST];

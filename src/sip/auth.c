@@ -70,40 +70,6 @@ struct auth_nonces {
 	size_t random_used;    /* bytes of random_pool already handed out */
 };
 
-static const char hex_digits[] = "0123456789abcdef";
-
-const char *auth_algorithm_name(enum auth_algorithm alg)
-{
-	switch (alg) {
-	case AUTH_ALG_MD5:
-		return "MD5";
-	case AUTH_ALG_SHA256:
-		return "SHA-256";
-	default:
-		return "unknown";
-	}
-}
-
-static const EVP_MD *algorithm_md(enum auth_algorithm alg)
-{
-	return alg == AUTH_ALG_SHA256 ? EVP_sha256() : EVP_md5();
-}
-
-/* Length of a hex digest for alg: 32 for MD5, 64 for SHA-256. */
-static size_t algorithm_hex_len(enum auth_algorithm alg)
-{
-	return alg == AUTH_ALG_SHA256 ? 64 : 32;
-}
-
-static void hex_encode(const unsigned char *bytes, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hex_digits[bytes[i] >> 4];
-		out[2 * i + 1] = hex_digits[bytes[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 /* Value of one hex digit, or -1. Upper case only when allowed: nonces are
  * printed in lower case and must come back exactly as printed. */
 static int hex_value(char c, bool upper_ok)
@@ -115,52 +81,6 @@ static int hex_value(char c, bool upper_ok)
 	if (upper_ok && c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-/*
- * hex(H(parts[0] ":" parts[1] ":" ...)) into out. Hashing the parts in
- * place saves building the joined string. Fails only when OpenSSL does
- * (out of memory, or MD5 disabled by a FIPS configuration).
- */
-static int digest_hex(enum auth_algorithm alg, const struct slice *parts, size_t count,
-		      char out[AUTH_HEX_SIZE])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	int err = EIO;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	out[0] = '\0';
-	if (!ctx) {
-		err = ENOMEM;
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(ctx, algorithm_md(alg), NULL))
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		if (i > 0 && !EVP_DigestUpdate(ctx, ":", 1))
-			goto out;
-		if (parts[i].len && !EVP_DigestUpdate(ctx, parts[i].p, parts[i].len))
-			goto out;
-	}
-	if (!EVP_DigestFinal_ex(ctx, md, &md_len))
-		goto out;
-	hex_encode(md, md_len, out);
-	err = 0;
-out:
-	if (err)
-		log_error("auth: %s digest failed", auth_algorithm_name(alg));
-	EVP_MD_CTX_free(ctx);
-	return err;
-}
-
-void auth_ha1(enum auth_algorithm alg, const char *user, const char *realm,
-	      const char *password, char out[AUTH_HEX_SIZE])
-{
-	const struct slice parts[] = {
-		slice_from_cstr(user), slice_from_cstr(realm), slice_from_cstr(password)
-	};
-	digest_hex(alg, parts, 3, out);
 }
 
 /* ------------------------------------------------------------ nonces */
@@ -263,7 +183,7 @@ static int nonce_issue(struct auth_nonces *n, char hex[NONCE_HEX_LEN + 1])
 	nonce->issued_ms = loop_now_ms(n->loop);
 	hash_insert(&n->table, &nonce->hash_link, nonce_hash(nonce->raw));
 	list_append(&n->by_age, &nonce->age_link);
-	hex_encode(nonce->raw, NONCE_BYTES, hex);
+	digest_hex_encode(nonce->raw, NONCE_BYTES, hex);
 	return 0;
 }
 
@@ -316,17 +236,17 @@ int auth_challenge_print(struct auth_nonces *n, struct mbuf *out, const char *he
 	/* MD5 first for clients that take the first challenge (SIPp, most
 	 * phones), MD5 again last for those that take the last (SIP.js, JsSIP),
 	 * SHA-256 between for those that choose. */
-	static const enum auth_algorithm both[] = { AUTH_ALG_MD5, AUTH_ALG_SHA256, AUTH_ALG_MD5 };
+	static const enum digest_algorithm both[] = { DIGEST_MD5, DIGEST_SHA256, DIGEST_MD5 };
 	size_t algorithms = offer_sha256 ? sizeof(both) / sizeof(both[0]) : 1;
 	for (size_t i = 0; i < algorithms; i++) {
-		enum auth_algorithm alg = both[i];
+		enum digest_algorithm alg = both[i];
 		mbuf_append_str(out, header_name);
 		mbuf_append_str(out, ": Digest realm=\"");
 		mbuf_append_slice(out, realm);
 		mbuf_append_str(out, "\", nonce=\"");
 		mbuf_append_str(out, nonce);
 		mbuf_append_str(out, "\", algorithm=");
-		mbuf_append_str(out, auth_algorithm_name(alg));
+		mbuf_append_str(out, digest_algorithm_name(alg));
 		mbuf_append_str(out, stale ? ", qop=\"auth\", stale=true\r\n" : ", qop=\"auth\"\r\n");
 	}
 	err = mbuf_failed(out) ? ENOMEM : 0;
@@ -483,9 +403,9 @@ int auth_credentials_parse(struct slice header_value, struct auth_credentials *c
 
 	err = ENOTSUP;
 	if (!slice_is_set(c->algorithm) || slice_eq_cstr_case(c->algorithm, "MD5"))
-		c->algorithm_id = AUTH_ALG_MD5;
+		c->algorithm_id = DIGEST_MD5;
 	else if (slice_eq_cstr_case(c->algorithm, "SHA-256"))
-		c->algorithm_id = AUTH_ALG_SHA256;
+		c->algorithm_id = DIGEST_SHA256;
 	else
 		goto out;
 	err = 0;
@@ -520,8 +440,8 @@ static int nc_parse(struct slice nc, uint32_t *value)
 static bool response_matches(const struct auth_credentials *c, struct slice method,
 			      struct slice ha1)
 {
-	char ha2[AUTH_HEX_SIZE], expected[AUTH_HEX_SIZE], received[AUTH_HEX_SIZE];
-	size_t hex_len = algorithm_hex_len(c->algorithm_id);
+	char ha2[DIGEST_HEX_SIZE], expected[DIGEST_HEX_SIZE], received[DIGEST_HEX_SIZE];
+	size_t hex_len = digest_hex_len(c->algorithm_id);
 	const struct slice a2[] = { method, c->uri };
 
 	if (digest_hex(c->algorithm_id, a2, 2, ha2))
@@ -554,9 +474,9 @@ enum auth_result auth_verify(struct auth_nonces *n, const struct auth_credential
 	struct auth_nonce *nonce;
 	uint32_t nc = 0;
 
-	if (ha1.len != algorithm_hex_len(c->algorithm_id)) {
+	if (ha1.len != digest_hex_len(c->algorithm_id)) {
 		log_error("auth: HA1 given for the wrong algorithm (credentials use %s)",
-			  auth_algorithm_name(c->algorithm_id));
+			  digest_algorithm_name(c->algorithm_id));
 		return AUTH_FAILED;
 	}
 	/* Hash before judging qop and nc: returning early on a bad nc would be
@@ -586,5 +506,5 @@ void auth_verify_dummy(const struct auth_credentials *c, struct slice method)
 	static const char fake_ha1[] =
 		"0000000000000000000000000000000000000000000000000000000000000000";
 
-	response_matches(c, method, slice_make(fake_ha1, algorithm_hex_len(c->algorithm_id)));
+	response_matches(c, method, slice_make(fake_ha1, digest_hex_len(c->algorithm_id)));
 }

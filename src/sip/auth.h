@@ -24,6 +24,7 @@
 #ifndef RTCB_SIP_AUTH_H
 #define RTCB_SIP_AUTH_H
 
+#include "core/digest.h"
 #include "core/mbuf.h"
 #include "core/slice.h"
 
@@ -32,15 +33,10 @@
 
 struct loop;
 
-enum auth_algorithm { AUTH_ALG_MD5 = 0, AUTH_ALG_SHA256, AUTH_ALG_COUNT };
-
-/* Hex HA1/response buffer size: SHA-256 hex (64) + NUL. */
-#define AUTH_HEX_SIZE 65
-
 struct auth_credentials {
 	struct slice username, realm, nonce, uri, response, cnonce, nc, qop, opaque;
 	struct slice algorithm; /* as received, empty when absent (= MD5) */
-	enum auth_algorithm algorithm_id;
+	enum digest_algorithm algorithm_id;
 };
 
 enum auth_result {
@@ -78,10 +74,5 @@ enum auth_result auth_verify(struct auth_nonces *n, const struct auth_credential
  * so timing does not tell unknown users from wrong passwords. */
 void auth_verify_dummy(const struct auth_credentials *c, struct slice method);
 
-/* hex(H(user:realm:password)) into out[AUTH_HEX_SIZE]. */
-void auth_ha1(enum auth_algorithm alg, const char *user, const char *realm,
-	      const char *password, char out[AUTH_HEX_SIZE]);
-
-const char *auth_algorithm_name(enum auth_algorithm alg); /* "MD5", "SHA-256" */
 
 #endif

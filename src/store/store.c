@@ -118,7 +118,7 @@ static const char *const sql[STMT_COUNT] = {
 };
 
 /* Column of STMT_USER_HA1 holding each algorithm's hash. */
-static const int ha1_column[AUTH_ALG_COUNT] = { [AUTH_ALG_MD5] = 0, [AUTH_ALG_SHA256] = 1 };
+static const int ha1_column[DIGEST_COUNT] = { [DIGEST_MD5] = 0, [DIGEST_SHA256] = 1 };
 
 /* migrations[v]: schema version v -> v + 1. Append only. */
 static const char *const migrations[] = {
@@ -540,7 +540,7 @@ static bool user_name_valid(const char *name)
 int store_user_add(struct store *s, const char *name, const char *password,
 		   const char *const *realms, size_t realm_count)
 {
-	char ha1[AUTH_ALG_COUNT][AUTH_HEX_SIZE];
+	char ha1[DIGEST_COUNT][DIGEST_HEX_SIZE];
 	sqlite3_stmt *insert = s->stmt[STMT_USER_INSERT];
 
 	if (!name || !password || !realms || realm_count == 0 || !user_name_valid(name))
@@ -555,12 +555,12 @@ int store_user_add(struct store *s, const char *name, const char *password,
 			err = EINVAL;
 			break;
 		}
-		for (int alg = 0; alg < AUTH_ALG_COUNT; alg++)
-			auth_ha1((enum auth_algorithm)alg, name, realms[i], password, ha1[alg]);
+		for (int alg = 0; alg < DIGEST_COUNT; alg++)
+			digest_ha1((enum digest_algorithm)alg, name, realms[i], password, ha1[alg]);
 		bind_text(insert, 1, name);
 		bind_text(insert, 2, realms[i]);
-		bind_text(insert, 3, ha1[AUTH_ALG_MD5]);
-		bind_text(insert, 4, ha1[AUTH_ALG_SHA256]);
+		bind_text(insert, 3, ha1[DIGEST_MD5]);
+		bind_text(insert, 4, ha1[DIGEST_SHA256]);
 		err = run(s, STMT_USER_INSERT);
 	}
 	/* An HA1 is as good as the password for its realm. */
@@ -588,12 +588,12 @@ int store_user_list(struct store *s, void (*cb)(const char *name, void *arg), vo
 /* One primary-key lookup with a cached statement; runs per REGISTER and
  * reads committed data, so users the ctl just added are found. */
 int store_user_ha1(struct store *s, struct slice name, struct slice realm,
-		   enum auth_algorithm alg, char out[AUTH_HEX_SIZE])
+		   enum digest_algorithm alg, char out[DIGEST_HEX_SIZE])
 {
 	sqlite3_stmt *st = s->stmt[STMT_USER_HA1];
 	int err = ENOENT;
 
-	if ((unsigned)alg >= AUTH_ALG_COUNT)
+	if ((unsigned)alg >= DIGEST_COUNT)
 		return EINVAL;
 	if (name.len > STORE_USER_NAME_MAX || realm.len > INT_MAX)
 		return ENOENT;
@@ -603,7 +603,7 @@ int store_user_ha1(struct store *s, struct slice name, struct slice realm,
 	if (rc == SQLITE_ROW) {
 		const char *hex = column_text(st, ha1_column[alg]);
 		size_t len = strlen(hex);
-		err = len > 0 && len < AUTH_HEX_SIZE ? 0 : EIO;
+		err = len > 0 && len < DIGEST_HEX_SIZE ? 0 : EIO;
 		if (!err)
 			memcpy(out, hex, len + 1);
 	} else if (rc != SQLITE_DONE) {

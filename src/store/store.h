@@ -14,8 +14,8 @@
 #ifndef RTCB_STORE_STORE_H
 #define RTCB_STORE_STORE_H
 
+#include "core/digest.h"
 #include "core/slice.h"
-#include "sip/auth.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,7 +42,7 @@ int store_user_del(struct store *s, const char *name); /* ENOENT if absent */
 int store_user_list(struct store *s, void (*cb)(const char *name, void *arg), void *arg);
 /* HA1 hex for (name, realm, alg); ENOENT when no such user or realm. */
 int store_user_ha1(struct store *s, struct slice name, struct slice realm,
-		   enum auth_algorithm alg, char out[AUTH_HEX_SIZE]);
+		   enum digest_algorithm alg, char out[DIGEST_HEX_SIZE]);
 /* Many users in one transaction (for `user import`). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);

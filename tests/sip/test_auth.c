@@ -98,23 +98,23 @@ static void run_loop_for(struct loop *loop, uint64_t ms)
 
 /* -------------------------------------------------------------- client */
 
-static void client_hash(enum auth_algorithm alg, const char *text, char out[AUTH_HEX_SIZE])
+static void client_hash(enum digest_algorithm alg, const char *text, char out[DIGEST_HEX_SIZE])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len;
 	assert_int_equal(EVP_Digest(text, strlen(text), md, &len,
-				    alg == AUTH_ALG_SHA256 ? EVP_sha256() : EVP_md5(), NULL),
+				    alg == DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), NULL),
 			 1);
 	for (unsigned int i = 0; i < len; i++)
 		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
 /* The response a client computes; qop NULL for an RFC 2069 client. */
-static void client_response(enum auth_algorithm alg, const char *ha1, const char *nonce,
+static void client_response(enum digest_algorithm alg, const char *ha1, const char *nonce,
 			    const char *nc, const char *cnonce, const char *qop,
-			    const char *method, const char *uri, char out[AUTH_HEX_SIZE])
+			    const char *method, const char *uri, char out[DIGEST_HEX_SIZE])
 {
-	char text[1024], ha2[AUTH_HEX_SIZE];
+	char text[1024], ha2[DIGEST_HEX_SIZE];
 	snprintf(text, sizeof(text), "%s:%s", method, uri);
 	client_hash(alg, text, ha2);
 	if (qop)
@@ -145,36 +145,36 @@ static void challenge_nonce(struct env *e, char nonce[64])
 #define NO_QOP (-1)
 
 /* Credentials into e->c as a client that knows `password` sends them. */
-static void client_authorize(struct env *e, enum auth_algorithm alg, const char *password,
+static void client_authorize(struct env *e, enum digest_algorithm alg, const char *password,
 			     const char *nonce, long nc)
 {
-	char ha1[AUTH_HEX_SIZE], response[AUTH_HEX_SIZE], nc_text[16];
+	char ha1[DIGEST_HEX_SIZE], response[DIGEST_HEX_SIZE], nc_text[16];
 	snprintf(nc_text, sizeof(nc_text), "%08lx", nc);
-	auth_ha1(alg, USER, REALM, password, ha1);
+	digest_ha1(alg, USER, REALM, password, ha1);
 	client_response(alg, ha1, nonce, nc_text, "0a4f113b", nc == NO_QOP ? NULL : "auth",
 			METHOD, URI, response);
 	if (nc == NO_QOP)
 		snprintf(e->header, sizeof(e->header),
 			 "Digest username=\"" USER "\", realm=\"" REALM "\", nonce=\"%s\", "
 			 "uri=\"" URI "\", response=\"%s\", algorithm=%s",
-			 nonce, response, auth_algorithm_name(alg));
+			 nonce, response, digest_algorithm_name(alg));
 	else
 		snprintf(e->header, sizeof(e->header),
 			 "Digest username=\"" USER "\", realm=\"" REALM "\", nonce=\"%s\", "
 			 "uri=\"" URI "\", response=\"%s\", algorithm=%s, cnonce=\"0a4f113b\", "
 			 "qop=auth, nc=%s",
-			 nonce, response, auth_algorithm_name(alg), nc_text);
+			 nonce, response, digest_algorithm_name(alg), nc_text);
 	assert_int_equal(auth_credentials_parse(slice_from_cstr(e->header), &e->c), 0);
 	assert_int_equal(e->c.algorithm_id, alg);
 }
 
 /* One request checked against the server's HA1, that of PASSWORD. */
-static enum auth_result client_try(struct env *e, enum auth_algorithm alg, const char *password,
+static enum auth_result client_try(struct env *e, enum digest_algorithm alg, const char *password,
 				   const char *nonce, long nc)
 {
-	char ha1[AUTH_HEX_SIZE];
+	char ha1[DIGEST_HEX_SIZE];
 	client_authorize(e, alg, password, nonce, nc);
-	auth_ha1(alg, USER, REALM, PASSWORD, ha1);
+	digest_ha1(alg, USER, REALM, PASSWORD, ha1);
 	return auth_verify(e->nonces, &e->c, SLICE_LIT(METHOD), ha1);
 }
 
@@ -183,7 +183,7 @@ static enum auth_result client_try(struct env *e, enum auth_algorithm alg, const
 static void test_rfc2617_example(void **state)
 {
 	struct env *e = *state;
-	char ha1[AUTH_HEX_SIZE], response[AUTH_HEX_SIZE];
+	char ha1[DIGEST_HEX_SIZE], response[DIGEST_HEX_SIZE];
 	const char *header =
 		"Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
 		"nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", "
@@ -191,38 +191,38 @@ static void test_rfc2617_example(void **state)
 		"response=\"6629fae49393a05397450978507c4ef1\", "
 		"opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
 
-	auth_ha1(AUTH_ALG_MD5, "Mufasa", "testrealm@host.com", "Circle Of Life", ha1);
+	digest_ha1(DIGEST_MD5, "Mufasa", "testrealm@host.com", "Circle Of Life", ha1);
 	assert_string_equal(ha1, "939e7578ed9e3c518a452acee763bce9");
-	client_response(AUTH_ALG_MD5, ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001",
+	client_response(DIGEST_MD5, ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001",
 			"0a4f113b", "auth", "GET", "/dir/index.html", response);
 	assert_string_equal(response, "6629fae49393a05397450978507c4ef1");
 
 	assert_int_equal(auth_credentials_parse(slice_from_cstr(header), &e->c), 0);
-	assert_int_equal(e->c.algorithm_id, AUTH_ALG_MD5);
+	assert_int_equal(e->c.algorithm_id, DIGEST_MD5);
 	assert_true(slice_eq_cstr(e->c.opaque, "5ccc069c403ebaf9f0171e9517f40e41"));
 	/* Right response, but the nonce is not one of ours. */
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT("GET"), ha1), AUTH_STALE);
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT("POST"), ha1), AUTH_FAILED);
-	auth_ha1(AUTH_ALG_MD5, "Mufasa", "testrealm@host.com", "Circle of Life", ha1);
+	digest_ha1(DIGEST_MD5, "Mufasa", "testrealm@host.com", "Circle of Life", ha1);
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT("GET"), ha1), AUTH_FAILED);
 }
 
 static void test_rfc7616_example(void **state)
 {
 	static const struct {
-		enum auth_algorithm alg;
+		enum digest_algorithm alg;
 		const char *response;
 	} cases[] = {
-		{ AUTH_ALG_MD5, "8ca523f5e9506fed4657c9700eebdbec" },
-		{ AUTH_ALG_SHA256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1" },
+		{ DIGEST_MD5, "8ca523f5e9506fed4657c9700eebdbec" },
+		{ DIGEST_SHA256, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1" },
 	};
 	struct env *e = *state;
 	const char *nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
 	const char *cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char ha1[AUTH_HEX_SIZE], response[AUTH_HEX_SIZE];
-		auth_ha1(cases[i].alg, "Mufasa", "http-auth@example.org", "Circle of Life", ha1);
+		char ha1[DIGEST_HEX_SIZE], response[DIGEST_HEX_SIZE];
+		digest_ha1(cases[i].alg, "Mufasa", "http-auth@example.org", "Circle of Life", ha1);
 		client_response(cases[i].alg, ha1, nonce, "00000001", cnonce, "auth", "GET",
 				"/dir/index.html", response);
 		assert_string_equal(response, cases[i].response);
@@ -232,7 +232,7 @@ static void test_rfc7616_example(void **state)
 			 "uri=\"/dir/index.html\",\n algorithm=%s,\n nonce=\"%s\",\n nc=00000001,\n "
 			 "cnonce=\"%s\",\n qop=auth,\n response=\"%s\",\n "
 			 "opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\"",
-			 auth_algorithm_name(cases[i].alg), nonce, cnonce, cases[i].response);
+			 digest_algorithm_name(cases[i].alg), nonce, cnonce, cases[i].response);
 		assert_int_equal(auth_credentials_parse(slice_from_cstr(e->header), &e->c), 0);
 		assert_int_equal(e->c.algorithm_id, cases[i].alg);
 		assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT("GET"), ha1), AUTH_STALE);
@@ -290,9 +290,9 @@ static void test_challenge_format(void **state)
 static void test_algorithm_names(void **state)
 {
 	(void)state;
-	assert_string_equal(auth_algorithm_name(AUTH_ALG_MD5), "MD5");
-	assert_string_equal(auth_algorithm_name(AUTH_ALG_SHA256), "SHA-256");
-	assert_string_equal(auth_algorithm_name(AUTH_ALG_COUNT), "unknown");
+	assert_string_equal(digest_algorithm_name(DIGEST_MD5), "MD5");
+	assert_string_equal(digest_algorithm_name(DIGEST_SHA256), "SHA-256");
+	assert_string_equal(digest_algorithm_name(DIGEST_COUNT), "unknown");
 }
 
 /* -------------------------------------------------------- verification */
@@ -302,14 +302,14 @@ static void test_round_trip(void **state)
 	struct env *e = *state;
 	char nonce[64];
 
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++) {
+	for (int alg = 0; alg < DIGEST_COUNT; alg++) {
 		challenge_nonce(e, nonce);
 		assert_int_equal(client_try(e, alg, PASSWORD, nonce, 1), AUTH_OK);
 	}
 	/* One nonce serves both algorithms: the client picks a line. */
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 2), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 2), AUTH_OK);
 }
 
 static void test_wrong_password(void **state)
@@ -317,7 +317,7 @@ static void test_wrong_password(void **state)
 	struct env *e = *state;
 	char nonce[64];
 
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++) {
+	for (int alg = 0; alg < DIGEST_COUNT; alg++) {
 		challenge_nonce(e, nonce);
 		assert_int_equal(client_try(e, alg, "Secret", nonce, 1), AUTH_FAILED);
 		/* The failure did not use up nc 1 for the real client. */
@@ -331,22 +331,22 @@ static void test_nonce_count(void **state)
 	char nonce[64];
 
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 0), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 2), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 5), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 3), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 5), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 0xffffffff), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 0xffffffff),
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 0), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 2), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 5), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 3), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, nonce, 5), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, nonce, 0xffffffff), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, nonce, 0xffffffff),
 			 AUTH_STALE);
 	/* Replays are never accepted; they get a fresh nonce (STALE), which is
 	 * all a client that repeats its last credentials needs.
 	 * An RFC 2069 request after qop ones: the nonce is not fresh. */
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
 }
 
 static void test_no_qop_once(void **state)
@@ -355,10 +355,10 @@ static void test_no_qop_once(void **state)
 	char nonce[64];
 
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, "wrong", nonce, NO_QOP), AUTH_FAILED);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, "wrong", nonce, NO_QOP), AUTH_FAILED);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, NO_QOP), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, NO_QOP), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_STALE);
 }
 
 static void test_unknown_nonce(void **state)
@@ -367,17 +367,17 @@ static void test_unknown_nonce(void **state)
 	char nonce[64];
 
 	/* As after a restart: the right password gets a fresh challenge. */
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, "0123456789abcdef0123456789abcdef", 1),
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, "0123456789abcdef0123456789abcdef", 1),
 			 AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, "not-even-hex", 1), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, "wrong", "0123456789abcdef0123456789abcdef", 1),
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, "not-even-hex", 1), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, "wrong", "0123456789abcdef0123456789abcdef", 1),
 			 AUTH_FAILED);
 	/* Nonces come back exactly as printed. */
 	challenge_nonce(e, nonce);
 	for (char *p = nonce; *p; p++)
 		if (*p >= 'a' && *p <= 'f')
 			*p = (char)(*p - 'a' + 'A');
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_STALE);
 }
 
 static void test_expired_nonce(void **state)
@@ -387,21 +387,21 @@ static void test_expired_nonce(void **state)
 
 	challenge_nonce(e, nonce);
 	run_loop_for(e->loop, 300);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_OK);
 	run_loop_for(e->loop, 1000);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 2), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, "wrong", nonce, 2), AUTH_FAILED);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 2), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, "wrong", nonce, 2), AUTH_FAILED);
 	challenge_nonce(e, nonce);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 1), AUTH_OK);
 }
 
 static void test_qop_rules(void **state)
 {
 	struct env *e = *state;
-	char nonce[64], ha1[AUTH_HEX_SIZE];
+	char nonce[64], ha1[DIGEST_HEX_SIZE];
 
 	challenge_nonce(e, nonce);
-	auth_ha1(AUTH_ALG_MD5, USER, REALM, PASSWORD, ha1);
+	digest_ha1(DIGEST_MD5, USER, REALM, PASSWORD, ha1);
 	/* Each header below carries a response computed for it, so only the rule
 	 * under test can fail it. */
 	static const struct {
@@ -415,8 +415,8 @@ static void test_qop_rules(void **state)
 		{ "00000001", "abc", "auth-int" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char response[AUTH_HEX_SIZE];
-		client_response(AUTH_ALG_MD5, ha1, nonce, cases[i].nc, cases[i].cnonce, cases[i].qop,
+		char response[DIGEST_HEX_SIZE];
+		client_response(DIGEST_MD5, ha1, nonce, cases[i].nc, cases[i].cnonce, cases[i].qop,
 				METHOD, URI, response);
 		snprintf(e->header, sizeof(e->header),
 			 "Digest username=" USER ", realm=" REALM ", nonce=\"%s\", uri=\"" URI "\", "
@@ -426,8 +426,8 @@ static void test_qop_rules(void **state)
 		assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT(METHOD), ha1), AUTH_FAILED);
 	}
 	/* Upper-case hex in nc and in the response is accepted. */
-	char response[AUTH_HEX_SIZE];
-	client_response(AUTH_ALG_MD5, ha1, nonce, "0000000A", "abc", "auth", METHOD, URI, response);
+	char response[DIGEST_HEX_SIZE];
+	client_response(DIGEST_MD5, ha1, nonce, "0000000A", "abc", "auth", METHOD, URI, response);
 	for (char *p = response; *p; p++)
 		if (*p >= 'a' && *p <= 'f')
 			*p = (char)(*p - 'a' + 'A');
@@ -437,21 +437,21 @@ static void test_qop_rules(void **state)
 		 nonce, response);
 	assert_int_equal(auth_credentials_parse(slice_from_cstr(e->header), &e->c), 0);
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT(METHOD), ha1), AUTH_OK);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 10), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, nonce, 11), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 10), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, nonce, 11), AUTH_OK);
 }
 
 static void test_algorithm_mismatch(void **state)
 {
 	struct env *e = *state;
-	char nonce[64], md5_ha1[AUTH_HEX_SIZE];
+	char nonce[64], md5_ha1[DIGEST_HEX_SIZE];
 
 	challenge_nonce(e, nonce);
-	client_authorize(e, AUTH_ALG_SHA256, PASSWORD, nonce, 1);
-	auth_ha1(AUTH_ALG_MD5, USER, REALM, PASSWORD, md5_ha1);
+	client_authorize(e, DIGEST_SHA256, PASSWORD, nonce, 1);
+	digest_ha1(DIGEST_MD5, USER, REALM, PASSWORD, md5_ha1);
 	assert_int_equal(auth_verify(e->nonces, &e->c, SLICE_LIT(METHOD), md5_ha1), AUTH_FAILED);
 	/* The failure left nc 1 unused. */
-	assert_int_equal(client_try(e, AUTH_ALG_SHA256, PASSWORD, nonce, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_SHA256, PASSWORD, nonce, 1), AUTH_OK);
 }
 
 static void test_dummy(void **state)
@@ -459,7 +459,7 @@ static void test_dummy(void **state)
 	struct env *e = *state;
 	char nonce[64];
 
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++) {
+	for (int alg = 0; alg < DIGEST_COUNT; alg++) {
 		challenge_nonce(e, nonce);
 		client_authorize(e, alg, PASSWORD, nonce, 1);
 		auth_verify_dummy(&e->c, SLICE_LIT(METHOD));
@@ -483,8 +483,8 @@ static void test_table_bounded(void **state)
 						      SLICE_LIT(REALM), false, true),
 				 0);
 	}
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, first, 1), AUTH_STALE);
-	assert_int_equal(client_try(e, AUTH_ALG_MD5, PASSWORD, second, 1), AUTH_OK);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, first, 1), AUTH_STALE);
+	assert_int_equal(client_try(e, DIGEST_MD5, PASSWORD, second, 1), AUTH_OK);
 }
 
 /* ------------------------------------------------------------- parsing */
@@ -509,7 +509,7 @@ static void test_parse_fields(void **state)
 	assert_true(slice_eq_cstr(c->uri, "sip:x@y;transport=tcp"));
 	assert_true(slice_eq_cstr(c->response, "r"));
 	assert_true(slice_eq_cstr(c->algorithm, "sha-256"));
-	assert_int_equal(c->algorithm_id, AUTH_ALG_SHA256);
+	assert_int_equal(c->algorithm_id, DIGEST_SHA256);
 	assert_true(slice_eq_cstr(c->cnonce, "c"));
 	assert_true(slice_eq_cstr(c->qop, "auth"));
 	assert_true(slice_eq_cstr(c->nc, "00000001"));
@@ -519,14 +519,14 @@ static void test_parse_fields(void **state)
 	assert_true(c->username.p > text && c->username.p < text + strlen(text));
 
 	assert_int_equal(parse("Digest username=a,realm=b,nonce=c,uri=d,response=e", c), 0);
-	assert_int_equal(c->algorithm_id, AUTH_ALG_MD5);
+	assert_int_equal(c->algorithm_id, DIGEST_MD5);
 	assert_false(slice_is_set(c->algorithm));
 	assert_false(slice_is_set(c->qop));
 	assert_int_equal(parse("Digest ,username=a,,realm=b,nonce=c,uri=d,response=e,", c), 0);
 	assert_int_equal(parse("Digest username=a,realm=b,nonce=c,uri=d,response=e,algorithm=md5",
 			       c),
 			 0);
-	assert_int_equal(c->algorithm_id, AUTH_ALG_MD5);
+	assert_int_equal(c->algorithm_id, DIGEST_MD5);
 	assert_int_equal(parse("Digest username=\"\\\\\",realm=\"caf\xc3\xa9\",nonce=c,uri=d,"
 			       "response=e",
 			       c),
@@ -631,7 +631,7 @@ int main(void)
 	char nonce[64];
 	if (env_setup((void **)&e))
 		return 1;
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++)
+	for (int alg = 0; alg < DIGEST_COUNT; alg++)
 		client_try(e, alg, PASSWORD, "", 1);
 	challenge_nonce(e, nonce);
 	log_notice("test_auth: starting");

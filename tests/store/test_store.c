@@ -74,18 +74,18 @@ static sqlite3 *other_open(const struct fixture *f)
 	return db;
 }
 
-static int lookup(struct store *s, const char *name, const char *realm, enum auth_algorithm alg,
-		  char out[AUTH_HEX_SIZE])
+static int lookup(struct store *s, const char *name, const char *realm, enum digest_algorithm alg,
+		  char out[DIGEST_HEX_SIZE])
 {
 	return store_user_ha1(s, slice_from_cstr(name), slice_from_cstr(realm), alg, out);
 }
 
 static void assert_ha1(struct store *s, const char *name, const char *realm, const char *password)
 {
-	char got[AUTH_HEX_SIZE], want[AUTH_HEX_SIZE];
-	for (int alg = 0; alg < AUTH_ALG_COUNT; alg++) {
-		auth_ha1((enum auth_algorithm)alg, name, realm, password, want);
-		assert_int_equal(lookup(s, name, realm, (enum auth_algorithm)alg, got), 0);
+	char got[DIGEST_HEX_SIZE], want[DIGEST_HEX_SIZE];
+	for (int alg = 0; alg < DIGEST_COUNT; alg++) {
+		digest_ha1((enum digest_algorithm)alg, name, realm, password, want);
+		assert_int_equal(lookup(s, name, realm, (enum digest_algorithm)alg, got), 0);
 		assert_string_equal(got, want);
 	}
 }
@@ -97,58 +97,58 @@ static const char *const realms2[] = { "example.com", "192.0.2.10" };
 static void test_user_add_ha1(void **state)
 {
 	struct fixture *f = *state;
-	char out[AUTH_HEX_SIZE];
+	char out[DIGEST_HEX_SIZE];
 
 	assert_int_equal(store_user_add(f->store, "1001", "secret", realms2, 2), 0);
 	assert_ha1(f->store, "1001", "example.com", "secret");
 	assert_ha1(f->store, "1001", "192.0.2.10", "secret");
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_MD5, out), 0);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_MD5, out), 0);
 	assert_int_equal(strlen(out), 32);
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_SHA256, out), 0);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_SHA256, out), 0);
 	assert_int_equal(strlen(out), 64);
 
 	/* Slices into a larger buffer, as the SIP parser hands them over. */
 	const char *header = "username=1001x realm=example.comX";
 	assert_int_equal(store_user_ha1(f->store, slice_make(header + 9, 4),
-					slice_make(header + 21, 11), AUTH_ALG_MD5, out), 0);
+					slice_make(header + 21, 11), DIGEST_MD5, out), 0);
 }
 
 static void test_user_unknown(void **state)
 {
 	struct fixture *f = *state;
-	char out[AUTH_HEX_SIZE];
+	char out[DIGEST_HEX_SIZE];
 
 	assert_int_equal(store_user_add(f->store, "1001", "secret", realms2, 2), 0);
-	assert_int_equal(lookup(f->store, "1002", "example.com", AUTH_ALG_MD5, out), ENOENT);
-	assert_int_equal(lookup(f->store, "1001", "example.org", AUTH_ALG_MD5, out), ENOENT);
-	assert_int_equal(lookup(f->store, "1001", "EXAMPLE.COM", AUTH_ALG_SHA256, out), ENOENT);
-	assert_int_equal(lookup(f->store, "", "example.com", AUTH_ALG_MD5, out), ENOENT);
-	assert_int_equal(store_user_ha1(f->store, SLICE_NULL, SLICE_NULL, AUTH_ALG_MD5, out), ENOENT);
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_COUNT, out), EINVAL);
+	assert_int_equal(lookup(f->store, "1002", "example.com", DIGEST_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.org", DIGEST_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "EXAMPLE.COM", DIGEST_SHA256, out), ENOENT);
+	assert_int_equal(lookup(f->store, "", "example.com", DIGEST_MD5, out), ENOENT);
+	assert_int_equal(store_user_ha1(f->store, SLICE_NULL, SLICE_NULL, DIGEST_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_COUNT, out), EINVAL);
 }
 
 static void test_user_replace(void **state)
 {
 	struct fixture *f = *state;
 	const char *const realm_new[] = { "pbx.example.net" };
-	char out[AUTH_HEX_SIZE];
+	char out[DIGEST_HEX_SIZE];
 
 	assert_int_equal(store_user_add(f->store, "1001", "old", realms2, 2), 0);
 	assert_int_equal(store_user_add(f->store, "1001", "new", realm_new, 1), 0);
 	assert_ha1(f->store, "1001", "pbx.example.net", "new");
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_MD5, out), ENOENT);
 }
 
 static void test_user_del(void **state)
 {
 	struct fixture *f = *state;
-	char out[AUTH_HEX_SIZE];
+	char out[DIGEST_HEX_SIZE];
 
 	assert_int_equal(store_user_add(f->store, "1001", "secret", realms2, 2), 0);
 	assert_int_equal(store_user_add(f->store, "1002", "secret", realms2, 2), 0);
 	assert_int_equal(store_user_del(f->store, "1001"), 0);
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_MD5, out), ENOENT);
-	assert_int_equal(lookup(f->store, "1001", "192.0.2.10", AUTH_ALG_SHA256, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "192.0.2.10", DIGEST_SHA256, out), ENOENT);
 	assert_int_equal(store_user_del(f->store, "1001"), ENOENT);
 	assert_ha1(f->store, "1002", "example.com", "secret");
 }
@@ -203,7 +203,7 @@ static void test_user_name_invalid(void **state)
 static void test_transaction(void **state)
 {
 	struct fixture *f = *state;
-	char name[16], out[AUTH_HEX_SIZE];
+	char name[16], out[DIGEST_HEX_SIZE];
 
 	assert_int_equal(store_commit(f->store), EINVAL);
 	assert_int_equal(store_begin(f->store), 0);
@@ -223,7 +223,7 @@ static void test_transaction(void **state)
 	assert_int_equal(store_begin(f->store), 0);
 	assert_int_equal(store_user_add(f->store, "3000", "pw", realms2, 2), 0);
 	reopen(f);
-	assert_int_equal(lookup(f->store, "3000", "example.com", AUTH_ALG_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "3000", "example.com", DIGEST_MD5, out), ENOENT);
 }
 
 /* The daemon's connection sees what the ctl's connection adds at once. */
@@ -231,14 +231,14 @@ static void test_user_seen_by_other_connection(void **state)
 {
 	struct fixture *f = *state;
 	struct store *ctl = NULL;
-	char out[AUTH_HEX_SIZE];
+	char out[DIGEST_HEX_SIZE];
 
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_MD5, out), ENOENT);
 	assert_int_equal(store_open(&ctl, f->dir), 0);
 	assert_int_equal(store_user_add(ctl, "1001", "secret", realms2, 2), 0);
 	assert_ha1(f->store, "1001", "example.com", "secret");
 	assert_int_equal(store_user_del(ctl, "1001"), 0);
-	assert_int_equal(lookup(f->store, "1001", "example.com", AUTH_ALG_MD5, out), ENOENT);
+	assert_int_equal(lookup(f->store, "1001", "example.com", DIGEST_MD5, out), ENOENT);
 	store_close(ctl);
 }
 

@@ -9,7 +9,7 @@
 #ifndef RTCB_APP_AUTHN_H
 #define RTCB_APP_AUTHN_H
 
-#include "app/server.h"
+#include "service/server.h"
 
 enum authn_outcome {
 	AUTHN_OK,        /* credentials verified; *user set */

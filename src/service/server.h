@@ -1,15 +1,21 @@
 /*
- * server.h - the signaling thread's context: configuration, event loop,
- * SIP stack, store, nonces, location service and the names that are ours.
+ * server.h - the signaling thread's context, what the SIP services
+ * (registrar, proxy, and later presence and the PBX) share: their
+ * settings, event loop, SIP stack, store, nonces, location service, the
+ * media anchor, the call list and the names that are ours.
  *
  * One instance per signaling thread; every handler gets it explicitly.
+ * app/ builds it (main.c) from its configuration: the services never see
+ * app/config.h, only struct server_settings.
  */
 #ifndef RTCB_APP_SERVER_H
 #define RTCB_APP_SERVER_H
 
-#include "app/config.h"
 #include "core/localnames.h"
 #include "sip/msg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 struct loop;
 struct sip_stack;
@@ -22,8 +28,25 @@ struct http_static;
 struct anchor;
 struct calls;
 
+#define SERVER_MAX_AGENTS 16
+
+/* What the services read of the configuration ([sip], [registrar],
+ * [auth], [proxy]; README.md has each key). */
+struct server_settings {
+	const char *realm;        /* digest realm; "": the request's domain */
+	uint32_t min_expires;     /* registration lifetime limits, seconds */
+	uint32_t max_expires;
+	uint32_t default_expires;
+	uint32_t max_contacts;    /* bindings per address of record */
+	bool offer_sha256;        /* SHA-256 challenges beside MD5 */
+	/* User-Agent substrings of clients that get MD5 alone */
+	const char *md5_only_user_agents[SERVER_MAX_AGENTS];
+	size_t md5_only_user_agent_count;
+	uint32_t invite_timeout;  /* seconds without a final answer -> 408 (Timer C) */
+};
+
 struct server {
-	const struct config *config;
+	struct server_settings settings;
 	struct loop *loop;
 	struct sip_stack *sip;
 	struct store *store;

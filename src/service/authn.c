@@ -2,7 +2,7 @@
  * authn.c - digest authentication glue between the SIP stack, the nonce
  * table and the user store.
  */
-#include "app/authn.h"
+#include "service/authn.h"
 
 #include "core/log.h"
 #include "sip/auth.h"
@@ -14,7 +14,7 @@
 /* SHA-256 goes beside MD5 unless the client is one known to refuse it. */
 static bool offer_sha256(const struct server *srv, const struct sip_msg *req)
 {
-	const struct config *cfg = srv->config;
+	const struct server_settings *cfg = &srv->settings;
 	const struct sip_header *agent = req->first[SIP_HDR_USER_AGENT];
 
 	if (!cfg->offer_sha256)
@@ -65,7 +65,7 @@ enum authn_outcome authn_check(struct server *srv, struct sip_strans *st, const 
 		return AUTHN_ANSWERED;
 	}
 
-	char ha1[AUTH_HEX_SIZE];
+	char ha1[DIGEST_HEX_SIZE];
 	struct slice method = req->method;
 	if (store_user_ha1(srv->store, creds.username, realm, creds.algorithm_id, ha1) != 0) {
 		auth_verify_dummy(&creds, method);

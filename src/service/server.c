@@ -1,7 +1,7 @@
 /*
  * server.c - what is "us": local domains, our own URIs, the realm.
  */
-#include "app/server.h"
+#include "service/server.h"
 
 #include "sip/stack.h"
 #include "sip/transport.h"
@@ -49,8 +49,8 @@ bool server_uri_is_us(const struct server *srv, const struct sip_uri *uri)
 
 struct slice server_realm(const struct server *srv, const struct sip_msg *req)
 {
-	if (srv->config->realm[0])
-		return slice_from_cstr(srv->config->realm);
+	if (srv->settings.realm[0])
+		return slice_from_cstr(srv->settings.realm);
 	if (req->method_id == SIP_METHOD_REGISTER)
 		return strip_brackets(req->ruri.host);
 	return strip_brackets(req->from.uri.host);
