@@ -16,7 +16,7 @@ import {
   Inviter,
   SessionState,
   Web,
-} from "./vendor/sip.js";
+} from "sip.js";
 
 const $ = (id) => document.getElementById(id);
 
