@@ -5,8 +5,8 @@
 // The modules, each opening with what it owns and what it may touch:
 //   config.js        where to connect, read from the page address
 //   state.js         all that changes: what the page shows, the SIP.js objects, the timers
-//   errors.js        failures in plain words (pure functions)
-//   sipbody.js       what the phone reads out of SIP bodies (pure functions)
+//   errors.js        failures in plain words (pure; tests/web/errors.test.mjs)
+//   sipbody.js       what the phone reads out of SIP bodies (pure; tests/web/sipbody.test.mjs)
 //   ui.js            the page drawn from the state; events, errors, SIP log, call clock
 //   media.js         microphone, camera, streams and tracks
 //   registration.js  log in, stay registered, log out

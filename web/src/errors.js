@@ -3,8 +3,8 @@
 //
 // Pure functions of their arguments: no DOM, no SIP.js, no state. What a text
 // depends on (the peer, our extension, whether the page may use media devices
-// at all) is passed in, so that every text can be checked with node, without
-// a browser. Imports nothing.
+// at all) is passed in, so that tests/web/errors.test.mjs can check every
+// text with node. Imports nothing.
 
 // "Call failed: 499 Odd." from a code and a reason phrase that may be empty.
 function withCode(prefix, code, reason) {

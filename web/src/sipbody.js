@@ -2,7 +2,7 @@
 // SDP puts the call on hold or offers video, the tone of a DTMF INFO, the
 // status line of a transfer NOTIFY (message/sipfrag).
 //
-// Pure functions of strings, so that node can check them without a browser.
+// Pure functions of strings, checked by tests/web/sipbody.test.mjs with node.
 // Imports nothing.
 
 // The other side's offer holds the call: its audio section (the whole SDP
