@@ -7,6 +7,7 @@
 #   make unit       unit tests only (cmocka), plus the same under ASan+UBSan
 #   make fuzz       libFuzzer targets (clang), each run briefly on its corpus
 #   make web        the web phone (npm packages pinned by web/package-lock.json) into web/dist
+#   make webunit    unit tests of the web phone's pure modules (node --test, no browser)
 #   make browser    browser tests: Chromium + playwright-core in a loopback-only namespace
 #
 # Sources are found by wildcard: a new file under src/<area>/ is part of the
@@ -33,7 +34,7 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all run test layers unit unit-san integration fuzz clean deps web browser print-libs
+.PHONY: all run test layers unit unit-san integration fuzz clean deps web webunit browser print-libs
 
 all: $(BUILD)/rtcbridge $(BUILD)/rtcbridge-ctl
 
@@ -80,6 +81,10 @@ integration: all
 fuzz:
 	tests/run-fuzz.sh
 
+# Needs node only: the modules it tests import nothing (no npm packages).
+webunit:
+	tests/run-webunit.sh
+
 browser: all web
 	tests/browser/run.sh $(BUILD)
 
@@ -89,6 +94,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) integration
+	$(MAKE) webunit
 	$(MAKE) browser
 	$(MAKE) fuzz
 

@@ -7,7 +7,14 @@
 # Runs `npm ci` (exact versions from package-lock.json, dev dependencies
 # included: the browser tests need playwright-core, jssip and esbuild) when
 # node_modules is missing or older than package-lock.json. Then:
-#   dist/index.html, app.js, style.css   copied from src/
+#   dist/index.html, style.css            copied from src/
+#   dist/app.js (+ .map)                  the phone: src/app.js and the modules
+#                                         it imports, bundled by esbuild into
+#                                         one ES module (not minified; the map
+#                                         leads back to the files in src/).
+#                                         `import ... from "sip.js"` in src/
+#                                         becomes "./vendor/sip.js": SIP.js
+#                                         stays its own file, cached apart
 #   dist/vendor/sip.js (+ .map)           SIP.js (node_modules/sip.js/lib, ES
 #                                         modules) bundled and minified by
 #                                         esbuild into one ES module: one
@@ -34,26 +41,43 @@ fi
 tmp=$(mktemp -d "$here/.dist.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/vendor"
-cp src/index.html src/app.js src/style.css "$tmp/"
+cp src/index.html src/style.css "$tmp/"
 cp node_modules/sip.js/LICENSE.md "$tmp/vendor/sip.js.LICENSE.md"
 
-node --input-type=module - "$tmp/vendor/sip.js" <<'JS'
+node --input-type=module - "$tmp" <<'JS'
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 const out = process.argv[2];
 const version = JSON.parse(readFileSync("node_modules/sip.js/package.json", "utf8")).version;
-await build({
-  entryPoints: ["node_modules/sip.js/lib/index.js"],
-  outfile: out,
+const common = {
   bundle: true,
   format: "esm",
   platform: "browser",
   target: ["es2020"],
-  minify: true,
   sourcemap: "linked",
+  logLevel: "warning",
+};
+// The app imports SIP.js by its package name; in dist/ it is the vendor file.
+const sipjsIsVendor = {
+  name: "sip.js-is-vendor",
+  setup(b) {
+    b.onResolve({ filter: /^sip\.js$/ }, () => ({ path: "./vendor/sip.js", external: true }));
+  },
+};
+await build({
+  ...common,
+  entryPoints: ["src/app.js"],
+  outfile: `${out}/app.js`,
+  plugins: [sipjsIsVendor],
+  banner: { js: "/* rtcbridge phone, bundled from web/src by web/build.sh */" },
+});
+await build({
+  ...common,
+  entryPoints: ["node_modules/sip.js/lib/index.js"],
+  outfile: `${out}/vendor/sip.js`,
+  minify: true,
   legalComments: "inline",
   banner: { js: `/* SIP.js ${version} (MIT, see sip.js.LICENSE.md), bundled for rtcbridge by web/build.sh */` },
-  logLevel: "warning",
 });
 JS
 
