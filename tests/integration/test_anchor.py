@@ -120,12 +120,14 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from siplib import status_of  # noqa: E402
-from medialib import (BROWSER_FP, BROWSER_PWD, BROWSER_UFRAG, attr, audio_port,  # noqa: E402
-                      browser_sdp, c_addrs, phone_sdp, rtp, send_and_receive)
+from medialib import (BROWSER_FP, audio_port, browser_sdp, c_addrs, check_content_length,  # noqa: E402
+                      check_content_type, check_plain, check_webrtc, phone_sdp, rtp, sdp_text as text,
+                      send_and_receive)
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 PORT_MIN, PORT_MAX = 25900, 25999
+RELAY_PORTS = (PORT_MIN, PORT_MAX)
 NAME = "test_anchor"
 
 RTP_STRIDE = 7  # payload byte i of RTP packet seq: seq * 7 + i (medialib.rtp)
@@ -145,10 +147,6 @@ workers = 1
 
 # ---- SDP -------------------------------------------------------------------
 
-def text(msg):
-    return msg.body.decode("utf-8", "replace") if msg is not None else ""
-
-
 def direction(sdp):
     found = re.findall(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", sdp, re.M)
     return found[-1] if found else "sendrecv"
@@ -156,69 +154,6 @@ def direction(sdp):
 
 def in_range(port):
     return port is not None and PORT_MIN <= port <= PORT_MAX
-
-
-def check_length(checks, what, msg):
-    cl = msg.get("content-length") if msg is not None else None
-    checks.check(what + ": Content-Length matches the body",
-                 msg is not None and cl is not None and int(cl) == len(msg.body),
-                 "Content-Length %r, body %d bytes" % (cl, len(msg.body) if msg else -1))
-
-
-def check_plain(checks, what, msg, rtcp_line=False):
-    """The SDP a phone must get: RTP/AVP on a relay port at 127.0.0.1."""
-    sdp = text(msg)
-    port = audio_port(sdp)
-    checks.check(what + ": Content-Type application/sdp",
-                 msg is not None and (msg.get("content-type") or "").startswith("application/sdp"),
-                 str(msg.get("content-type") if msg else None))
-    checks.check(what + ": m=audio RTP/AVP on a relay port",
-                 in_range(port) and re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", sdp, re.M) is not None,
-                 sdp)
-    addrs = c_addrs(sdp)
-    checks.check(what + ": every c= is 127.0.0.1", addrs and all(a == HOST for a in addrs), sdp)
-    checks.check(what + ": no ICE, DTLS or crypto lines", not re.search(
-        r"^a=(ice-|candidate|end-of-candidates|fingerprint|setup|crypto|tls-id)", sdp, re.M), sdp)
-    checks.check(what + ": codecs kept", "a=rtpmap:111 opus/48000/2" in sdp, sdp)
-    if rtcp_line:
-        checks.check(what + ": no a=rtcp-mux (demuxed for the phone)",
-                     re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is None, sdp)
-        rtcp = attr(sdp, "rtcp") or ""
-        m = re.fullmatch(r"(\d+)(?: IN IP4 (\S+))?", rtcp)
-        checks.check(what + ": a=rtcp names a relay port at 127.0.0.1",
-                     m is not None and in_range(int(m.group(1))) and int(m.group(1)) != port
-                     and m.group(2) in (None, HOST), "a=rtcp:%s" % rtcp)
-    check_length(checks, what, msg)
-    return port
-
-
-def check_webrtc(checks, what, msg, setup):
-    """The SDP a browser must get; (ufrag, pwd, fingerprint, port)."""
-    sdp = text(msg)
-    port = audio_port(sdp)
-    checks.check(what + ": m=audio UDP/TLS/RTP/SAVPF on a relay port",
-                 in_range(port) and re.search(r"^m=audio \d+ UDP/TLS/RTP/SAVPF 111 0\s*$", sdp, re.M)
-                 is not None, sdp)
-    checks.check(what + ": a=ice-lite", re.search(r"^a=ice-lite\s*$", sdp, re.M) is not None, sdp)
-    ufrag, pwd = attr(sdp, "ice-ufrag"), attr(sdp, "ice-pwd")
-    checks.check(what + ": our ice-ufrag and ice-pwd (once each)",
-                 ufrag and pwd and ufrag != BROWSER_UFRAG and pwd != BROWSER_PWD and len(pwd) >= 22
-                 and len(re.findall(r"^a=ice-ufrag:", sdp, re.M)) == 1,
-                 "%r %r" % (ufrag, pwd))
-    cands = re.findall(r"^a=candidate:(.*?)\s*$", sdp, re.M)
-    checks.check(what + ": one host candidate on the relay port",
-                 cands == ["1 1 udp 2130706431 %s %d typ host" % (HOST, port)], repr(cands))
-    fp = attr(sdp, "fingerprint") or ""
-    checks.check(what + ": fingerprint sha-256 (ours)",
-                 re.fullmatch(r"sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}", fp) is not None
-                 and not fp.endswith(BROWSER_FP) and len(re.findall(r"^a=fingerprint:", sdp, re.M)) == 1,
-                 fp)
-    checks.check(what + ": a=setup:" + setup, attr(sdp, "setup") == setup
-                 and len(re.findall(r"^a=setup:", sdp, re.M)) == 1, sdp)
-    checks.check(what + ": a=rtcp-mux", re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is not None, sdp)
-    checks.check(what + ": no a=crypto", "a=crypto" not in sdp, sdp)
-    check_length(checks, what, msg)
-    return ufrag, pwd, fp, port
 
 
 # ---- user agents -------------------------------------------------------------
@@ -729,8 +664,8 @@ def browser_calls_phone(checks, daemon, browser, phone):
         caller = Call.start(browser, "phone", offer)
         answer = phone_sdp(p_media.getsockname()[1], 3003)
         inv, callee, ok = ring_and_answer(checks, "1 browser->phone", caller, phone, answer)
-        port_to_phone = check_plain(checks, "1 INVITE at the phone", inv, rtcp_line=True)
-        ufrag, pwd, fp, port_to_browser = check_webrtc(checks, "1 200 at the browser", ok, "passive")
+        port_to_phone = check_plain(checks, "1 INVITE at the phone", inv, RELAY_PORTS, rtcp_line=True)
+        ufrag, pwd, fp, port_to_browser = check_webrtc(checks, "1 200 at the browser", ok, "passive", RELAY_PORTS)
         checks.check("1 two different relay ports", port_to_phone != port_to_browser,
                      "%s %s" % (port_to_phone, port_to_browser))
         checks.check("1 the log names the anchored call",
@@ -749,7 +684,8 @@ def browser_calls_phone(checks, daemon, browser, phone):
             reinv = browser.expect_request("INVITE", caller.call_id, cseq=cseq)
             if not checks.check(what + " reaches the browser", reinv is not None):
                 break
-            r_ufrag, r_pwd, r_fp, r_port = check_webrtc(checks, what + " at the browser", reinv, "actpass")
+            r_ufrag, r_pwd, r_fp, r_port = check_webrtc(checks, what + " at the browser", reinv, "actpass",
+                                                         RELAY_PORTS)
             checks.check(what + ": same relay port as the first answer", r_port == port_to_browser,
                          "%s, first %s" % (r_port, port_to_browser))
             checks.check(what + ": same ICE credentials and fingerprint (no ICE restart)",
@@ -763,7 +699,7 @@ def browser_calls_phone(checks, daemon, browser, phone):
             if not checks.check(what + ": 200 reaches the phone", rok is not None and rok.status == 200,
                                 status_of(rok)):
                 break
-            p_port = check_plain(checks, what + " 200 at the phone", rok)
+            p_port = check_plain(checks, what + " 200 at the phone", rok, RELAY_PORTS)
             checks.check(what + ": the phone's relay port is unchanged", p_port == port_to_phone,
                          "%s, first %s" % (p_port, port_to_phone))
             checks.check(what + ": the phone gets a=%s" % dir_back, direction(text(rok)) == dir_back,
@@ -792,14 +728,14 @@ def phone_calls_browser(checks, daemon, browser, phone):
         if not checks.check("2 phone->browser: the browser receives the INVITE", inv is not None):
             raise AssertionError("no INVITE at the browser")
         callee = Call.accept(browser, inv)
-        _, _, _, port_to_browser = check_webrtc(checks, "2 INVITE at the browser", inv, "actpass")
+        _, _, _, port_to_browser = check_webrtc(checks, "2 INVITE at the browser", inv, "actpass", RELAY_PORTS)
         browser.respond(inv, 180, "Ringing", callee.local_tag)
         browser.respond(inv, 200, "OK", callee.local_tag, body=browser_sdp(b_media.getsockname()[1], "active"))
         ok = phone.expect_response(caller.call_id, "INVITE", caller.invite_cseq)
         if not checks.check("2 200 reaches the phone", ok is not None and ok.status == 200, status_of(ok)):
             raise AssertionError("no 200 at the phone")
         caller.established(ok)
-        port_to_phone = check_plain(checks, "2 200 at the phone", ok)
+        port_to_phone = check_plain(checks, "2 200 at the phone", ok, RELAY_PORTS)
         checks.check("2 the phone did not offer rtcp-mux, gets none", "a=rtcp-mux" not in text(ok), text(ok))
         checks.check("2 two different relay ports", port_to_phone != port_to_browser)
         caller.ack()
@@ -913,14 +849,14 @@ def late_offer(checks, daemon, browser, phone):
                             status_of(ok)):
             raise AssertionError("no 200 at the phone")
         caller.established(ok)
-        check_plain(checks, "5 late offer: the offer in the phone's 200", ok, rtcp_line=True)
+        check_plain(checks, "5 late offer: the offer in the phone's 200", ok, RELAY_PORTS, rtcp_line=True)
         caller.ack(phone_sdp(p_media.getsockname()[1], 5005).encode())
         ack = browser.expect_request("ACK", caller.call_id)
         if checks.check("5 late offer: the ACK reaches the browser", ack is not None):
             checks.check("5 late offer: the ACK has an SDP body",
                          (ack.get("content-type") or "").startswith("application/sdp") and ack.body,
                          repr(ack.raw[:400]))
-            check_webrtc(checks, "5 late offer: the answer in the browser's ACK", ack, "passive")
+            check_webrtc(checks, "5 late offer: the answer in the browser's ACK", ack, "passive", RELAY_PORTS)
         hangup(checks, "5 late offer: BYE from the phone", daemon, caller, browser)
     finally:
         b_media.close()
@@ -1057,9 +993,7 @@ def check_relay_sdp(checks, what, msg, relay_port=None, not_ports=(), dir_want=N
     every c= 127.0.0.1, the direction, Content-Length; the port."""
     sdp = text(msg)
     port = audio_port(sdp)
-    checks.check(what + ": Content-Type application/sdp",
-                 msg is not None and (msg.get("content-type") or "").startswith("application/sdp"),
-                 str(msg.get("content-type") if msg is not None else None))
+    check_content_type(checks, what, msg)
     if relay_port is None:
         checks.check(what + ": m=audio RTP/AVP 0 8 101 on a relay port",
                      in_range(port) and port not in not_ports
@@ -1071,7 +1005,7 @@ def check_relay_sdp(checks, what, msg, relay_port=None, not_ports=(), dir_want=N
     checks.check(what + ": every c= is 127.0.0.1", c_addrs(sdp) and all(a == HOST for a in c_addrs(sdp)), sdp)
     if dir_want is not None:
         checks.check(what + ": a=" + dir_want, direction(sdp) == dir_want, sdp)
-    check_length(checks, what, msg)
+    check_content_length(checks, what, msg)
     return port
 
 
@@ -1371,7 +1305,7 @@ def ringing_past_timeout(checks, daemon, browser, phone, notes):
                             status_of(ok)):
             raise AssertionError("no 200 at the browser")
         caller.established(ok)
-        port = check_webrtc(checks, what + ": 200 at the browser", ok, "passive")[3]
+        port = check_webrtc(checks, what + ": 200 at the browser", ok, "passive", RELAY_PORTS)[3]
         checks.check(what + ": the browser's relay port is not the phone's",
                      port != audio_port(text(inv)), "%s %s" % (port, audio_port(text(inv))))
         caller.ack()
@@ -1505,7 +1439,7 @@ def always_body(checks):
                              c_addrs(sdp) and all(a == HOST for a in c_addrs(sdp)), sdp)
                 checks.check("7b %s: no ICE/DTLS/crypto added" % what,
                              not re.search(r"^a=(ice-|candidate|fingerprint|setup|crypto)", sdp, re.M), sdp)
-                check_length(checks, "7b " + what, msg)
+                check_content_length(checks, "7b " + what, msg)
             checks.check("7b the relay ports differ from the phones' own",
                          port_a not in (a_media.getsockname()[1], b_media.getsockname()[1])
                          and port_b not in (a_media.getsockname()[1], b_media.getsockname()[1])
@@ -1522,7 +1456,7 @@ def always_body(checks):
                              audio_port(text(ok2)) == port_a, text(ok2))
                 checks.check("10 the retransmitted 200 at A: the same SDP as the first", ok2.body == ok.body,
                              "first:\n%s\nagain:\n%s" % (text(ok), text(ok2)))
-                check_length(checks, "10 the retransmitted 200 at A", ok2)
+                check_content_length(checks, "10 the retransmitted 200 at A", ok2)
             caller.ack()
             checks.check("7b the ACK reaches phone B", p2.expect_request("ACK", caller.call_id) is not None)
             # what the relay must have counted: packets each phone sent, and
