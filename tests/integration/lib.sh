@@ -312,7 +312,8 @@ sipp_remote() {
 }
 
 # sipp_cmd NAME TRANSPORT LOCAL_PORT SCENARIO [sipp args...]: prints nothing,
-# fills SIPP_CMD with a bounded SIPp command line. Logs go to $T/NAME.*.
+# fills SIPP_CMD with a bounded SIPp command line. Logs go to $T/NAME.*
+# (the scenario's own <log> lines to $T/NAME.actions.log).
 # LOCAL_PORT 0 takes a port no earlier SIPp of this test used, so late
 # answers meant for an earlier run cannot confuse this one.
 SIPP_NEXT_PORT=25300
@@ -330,6 +331,7 @@ sipp_cmd() {
 		-max_recv_loops 1000 -max_sched_loops 1000
 		-trace_msg -message_file "$T/$name.messages.log"
 		-trace_err -error_file "$T/$name.errors.log"
+		-trace_logs -log_file "$T/$name.actions.log"
 		-trace_stat -stf "$T/$name.stat.csv"
 		-key domain "$SIP_HOST")
 	if [ "$transport" = tls ]; then
@@ -374,7 +376,7 @@ sipp_wait() {
 
 sipp_dump() {
 	local name=$1 f
-	for f in "$T/$name.out" "$T/$name.errors.log" "$T/$name.messages.log"; do
+	for f in "$T/$name.out" "$T/$name.actions.log" "$T/$name.errors.log" "$T/$name.messages.log"; do
 		[ -s "$f" ] || continue
 		echo "----- $(basename "$f") (last 80 lines) -----"
 		tail -n 80 "$f" | tr -d '\033' | sed 's/^/  /'

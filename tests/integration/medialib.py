@@ -6,6 +6,9 @@ test_ng_timeout.py) all need around the relay, kept in one place:
 - SDP templates: what a browser (WebRTC: ICE, DTLS, rtcp-mux) and what a
   plain phone (RTP/AVP) offer or answer, on 127.0.0.1;
 - SDP reading: an a= attribute, the m=audio port, the c= addresses;
+- checks of an SDP the relay rewrote: plain for a phone (check_plain),
+  WebRTC for a browser (check_webrtc), and of the SIP message carrying it
+  (Content-Type, Content-Length);
 - RTP: building a packet, sending a burst to a relay port and collecting
   what arrives at the far socket.
 
@@ -73,6 +76,106 @@ def c_addrs(sdp):
 def media_of(sdp):
     """(c= addresses, m=audio port) of an SDP text."""
     return c_addrs(sdp), audio_port(sdp)
+
+
+# ---- checks of a rewritten SDP -----------------------------------------------
+
+def sdp_text(sdp):
+    """The SDP of a text or of a SIP message (siplib.Message; None: "")."""
+    if sdp is None:
+        return ""
+    if isinstance(sdp, str):
+        return sdp
+    return sdp.body.decode("utf-8", "replace")
+
+
+def check_content_type(checks, what, msg):
+    """A SIP message (siplib.Message) carrying SDP says so."""
+    ctype = msg.get("content-type") if msg is not None else None
+    checks.check(what + ": Content-Type application/sdp", (ctype or "").startswith("application/sdp"),
+                 str(ctype))
+
+
+def check_content_length(checks, what, msg):
+    """A SIP message's Content-Length matches its body."""
+    cl = msg.get("content-length") if msg is not None else None
+    checks.check(what + ": Content-Length matches the body",
+                 msg is not None and cl is not None and int(cl) == len(msg.body),
+                 "Content-Length %r, body %d bytes" % (cl, len(msg.body) if msg is not None else -1))
+
+
+def _in_range(port, ports):
+    return port is not None and ports[0] <= port <= ports[1]
+
+
+def check_plain(checks, what, sdp, ports, rtcp_line=False):
+    """The SDP a phone must get from the relay (sdp: text, or a SIP message,
+    whose Content-Type and Content-Length are checked too): m=audio RTP/AVP
+    111 0 on a relay port (ports: (lowest, highest)), every c= 127.0.0.1,
+    no ICE, DTLS or crypto lines, the codecs kept; with rtcp_line (a
+    browser's rtcp-mux demuxed for the phone) no a=rtcp-mux and an a=rtcp
+    naming another relay port. Returns the m=audio port."""
+    text = sdp_text(sdp)
+    port = audio_port(text)
+    if not isinstance(sdp, str):
+        check_content_type(checks, what, sdp)
+    checks.check(what + ": m=audio RTP/AVP on a relay port",
+                 _in_range(port, ports) and re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", text, re.M) is not None,
+                 text)
+    addrs = c_addrs(text)
+    checks.check(what + ": every c= is 127.0.0.1", addrs and all(a == HOST for a in addrs), text)
+    checks.check(what + ": no ICE, DTLS or crypto lines", not re.search(
+        r"^a=(ice-|candidate|end-of-candidates|fingerprint|setup|crypto|tls-id)", text, re.M), text)
+    checks.check(what + ": codecs kept", "a=rtpmap:111 opus/48000/2" in text, text)
+    if rtcp_line:
+        checks.check(what + ": no a=rtcp-mux (demuxed for the phone)",
+                     re.search(r"^a=rtcp-mux\s*$", text, re.M) is None, text)
+        rtcp = attr(text, "rtcp") or ""
+        m = re.fullmatch(r"(\d+)(?: IN IP4 (\S+))?", rtcp)
+        checks.check(what + ": a=rtcp names a relay port at 127.0.0.1",
+                     m is not None and _in_range(int(m.group(1)), ports) and int(m.group(1)) != port
+                     and m.group(2) in (None, HOST), "a=rtcp:%s" % rtcp)
+    if not isinstance(sdp, str):
+        check_content_length(checks, what, sdp)
+    return port
+
+
+def check_webrtc(checks, what, sdp, setup, ports):
+    """The SDP a browser must get from the relay (sdp: text, or a SIP
+    message, whose Content-Length is checked too): m=audio
+    UDP/TLS/RTP/SAVPF 111 0 on a relay port (ports: (lowest, highest)),
+    a=ice-lite, our ICE credentials once, one host candidate on that port
+    and a=end-of-candidates, our sha-256 fingerprint once, a=setup:setup
+    once, a=rtcp-mux, no a=crypto. Returns (ufrag, pwd, fingerprint, port)."""
+    text = sdp_text(sdp)
+    port = audio_port(text)
+    checks.check(what + ": m=audio UDP/TLS/RTP/SAVPF on a relay port",
+                 _in_range(port, ports) and re.search(r"^m=audio \d+ UDP/TLS/RTP/SAVPF 111 0\s*$", text, re.M)
+                 is not None, text)
+    checks.check(what + ": a=ice-lite", re.search(r"^a=ice-lite\s*$", text, re.M) is not None, text)
+    ufrag, pwd = attr(text, "ice-ufrag"), attr(text, "ice-pwd")
+    checks.check(what + ": our ice-ufrag and ice-pwd (once each)",
+                 ufrag and pwd and ufrag != BROWSER_UFRAG and pwd != BROWSER_PWD and len(pwd) >= 22
+                 and len(re.findall(r"^a=ice-ufrag:", text, re.M)) == 1
+                 and len(re.findall(r"^a=ice-pwd:", text, re.M)) == 1,
+                 "%r %r" % (ufrag, pwd))
+    cands = re.findall(r"^a=candidate:(.*?)\s*$", text, re.M)
+    checks.check(what + ": one host candidate on the relay port",
+                 cands == ["1 1 udp 2130706431 %s %d typ host" % (HOST, port)], repr(cands))
+    checks.check(what + ": a=end-of-candidates", re.search(r"^a=end-of-candidates\s*$", text, re.M) is not None,
+                 text)
+    fp = attr(text, "fingerprint") or ""
+    checks.check(what + ": fingerprint sha-256 (ours)",
+                 re.fullmatch(r"sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}", fp) is not None
+                 and not fp.endswith(BROWSER_FP) and len(re.findall(r"^a=fingerprint:", text, re.M)) == 1,
+                 fp)
+    checks.check(what + ": a=setup:" + setup, attr(text, "setup") == setup
+                 and len(re.findall(r"^a=setup:", text, re.M)) == 1, text)
+    checks.check(what + ": a=rtcp-mux", re.search(r"^a=rtcp-mux\s*$", text, re.M) is not None, text)
+    checks.check(what + ": no a=crypto", "a=crypto" not in text, text)
+    if not isinstance(sdp, str):
+        check_content_length(checks, what, sdp)
+    return ufrag, pwd, fp, port
 
 
 # ---- RTP -------------------------------------------------------------------

@@ -32,17 +32,18 @@
 #     + 1); ICE, DTLS and audio as in 2a.
 #
 # Every call that connects: both phones report CALL_ESTABLISHED (ctrl_tcp
-# events, read by one persistent ctrl client per phone), then they talk
-# CALL_SECONDS (5): each phone sends its own tone (ausine: callers of 1a
-# and 2 1000 Hz, B 440 Hz) and records what it decodes (sndfile); each
-# recording must hold >= 3 s in which the other side's tone dominates and
-# its own is absent (tests/integration/audio.py: Goertzel over 100 ms
-# windows). On the wire (a packet socket on lo): on the encrypted leg every
-# PCMU RTP packet to and from the relay is longer than plain RTP (172
-# bytes: 12 + 160) by an SRTP tag, with DTLS handshake records and STUN
-# both ways for DTLS; on the plain leg they are exactly 172 bytes; >= 150
-# each way on each leg. The caller hangs up, both report CALL_CLOSED, and
-# rtcbridge logs "media: call <Call-ID>: deleted" (relay ports released).
+# events, read by one persistent client per phone: baresip_ctrl.py
+# --follow), then they talk CALL_SECONDS (5): each phone sends its own tone
+# (ausine: callers of 1a and 2 1000 Hz, B 440 Hz) and records what it
+# decodes (sndfile); each recording must hold >= 3 s in which the other
+# side's tone dominates and its own is absent (tests/integration/audio.py:
+# Goertzel over 100 ms windows). On the wire (a packet socket on lo): on the
+# encrypted leg every PCMU RTP packet to and from the relay is longer than
+# plain RTP (172 bytes: 12 + 160) by an SRTP tag, with DTLS handshake
+# records and STUN both ways for DTLS; on the plain leg they are exactly 172
+# bytes; >= 150 each way on each leg. The caller hangs up, both report
+# CALL_CLOSED, and rtcbridge logs "media: call <Call-ID>: deleted" (relay
+# ports released).
 #
 # Two product bugs this test found: the answer to a WebRTC offer without
 # rtcp-mux must not have a=rtcp-mux and needs a component-2 candidate (2b);
@@ -116,62 +117,6 @@ timeout = 30
 
 # ---- phones ----------------------------------------------------------------
 
-# A persistent ctrl_tcp client (baresip 1.0 keeps one ctrl connection only:
-# a second one would take the events away): connects to 127.0.0.1:PORT,
-# writes every event and response as one JSON line to EVENTS, and sends
-# each "TOKEN COMMAND [PARAMS]" line it reads from the FIFO.
-cat >"$T/ctrl_client.py" <<'PY'
-import json, os, select, socket, sys, time
-port, events, fifo = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-out = open(events, "a", buffering=1)
-deadline = time.monotonic() + 10
-while True:
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=1)
-        break
-    except OSError:
-        if time.monotonic() > deadline:
-            out.write('{"client": "cannot connect"}\n')
-            sys.exit(1)
-        time.sleep(0.1)
-s.settimeout(None)
-fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: never EOF
-out.write('{"client": "connected", "t": %.3f}\n' % time.time())
-buf, lines = b"", b""
-while True:
-    r, _, _ = select.select([s, fd], [], [])
-    if fd in r:
-        lines += os.read(fd, 4096)
-        while b"\n" in lines:
-            line, lines = lines.split(b"\n", 1)
-            parts = line.decode().split(" ", 2)
-            if len(parts) < 2:
-                continue
-            msg = json.dumps({"command": parts[1], "params": parts[2] if len(parts) > 2 else "",
-                              "token": parts[0]}).encode()
-            s.sendall(b"%d:%s," % (len(msg), msg))
-    if s in r:
-        data = s.recv(65536)
-        if not data:
-            out.write('{"client": "closed"}\n')
-            break
-        buf += data
-        while True:
-            colon = buf.find(b":")
-            if colon < 0 or not buf[:colon].isdigit():
-                break
-            n = int(buf[:colon])
-            if len(buf) < colon + n + 2:
-                break
-            try:
-                obj = json.loads(buf[colon + 1:colon + 1 + n])
-                obj["t"] = round(time.time(), 3)
-                out.write(json.dumps(obj) + "\n")
-            except ValueError:
-                out.write(json.dumps({"client": "bad json", "raw": buf[colon + 1:colon + 1 + n].decode("latin-1")}) + "\n")
-            buf = buf[colon + n + 2:]
-PY
-
 declare -A PHONE_CTRL PHONE_PID PHONE_USER
 
 # phone NAME USER SIP_PORT CTRL_PORT RTP_RANGE TONE ACCOUNT_PARAMS MODULE...
@@ -197,7 +142,9 @@ phone() {
 	bg_start "baresip-$name" "$T/$name.log" baresip -f "$T/$name" -s ${PHONE_OPTS:-} -t 120
 	PHONE_PID[$name]=$BG_PID
 	PHONE_USER[$name]=$user
-	bg_start "ctrl-$name" "$T/$name.ctrl.log" timeout 130 python3 "$T/ctrl_client.py" "$cport" "$T/$name.events" "$T/$name.fifo"
+	# one persistent ctrl connection per phone (baresip_ctrl.py --follow)
+	bg_start "ctrl-$name" "$T/$name.ctrl.log" timeout 130 python3 "$LIB_DIR/baresip_ctrl.py" --follow \
+		"$cport" "$T/$name.events" "$T/$name.fifo"
 	PHONE_CTRL[$name]=$BG_PID
 }
 

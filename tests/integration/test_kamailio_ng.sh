@@ -227,7 +227,7 @@ cat >"$T/rtp_phones.py" <<'EOF'
   serve A_PORT B_PORT CTL_PORT COUNT OUT_JSON SECS LIB_DIR NG_PORT
       A: on "send CALLNUM RELAYPORT CALLID" (CTL) sends COUNT RTP packets
          (SSRC = CALLNUM) to 127.0.0.1:RELAYPORT and counts what comes back;
-         0.3 s later asks rtcbridge (ng query, test_ng.py's client in
+         0.3 s later asks rtcbridge (ng query, nglib.py's client in
          LIB_DIR) what it counted for CALLID;
       B: echoes every packet to its source, noting the source port.
       Ends on "quit" (CTL) or after SECS; writes OUT_JSON.
@@ -243,16 +243,12 @@ import time
 HOST = "127.0.0.1"
 
 
-def rtp(seq, ssrc):
-    return struct.pack("!BBHII", 0x80, 0, seq, seq * 160, ssrc) + bytes((seq * 7 + i) & 0xFF for i in range(160))
-
-
 def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
     sys.path.insert(0, lib_dir)
     sys.dont_write_bytecode = True
-    import test_ng  # its bencode and ng client
-    test_ng.NG_PORT = ng_port
-    ng = test_ng.Ng()
+    from medialib import rtp
+    from nglib import Ng
+    ng = Ng(port=ng_port)
     queries = []  # (when, record)
     socks = {}
     for name, port in (("a", a_port), ("b", b_port), ("ctl", ctl_port)):
@@ -285,7 +281,7 @@ def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
                     r = rec(ssrc)
                     r["call_id"], r["relay_a"] = words[3], relay
                     for seq in range(count):
-                        socks["a"].sendto(rtp(seq, ssrc), (HOST, relay))
+                        socks["a"].sendto(rtp(seq, ssrc, 7), (HOST, relay))
                         r["sent"] += 1
                         time.sleep(0.002)
                     queries.append((time.monotonic() + 0.3, r))
@@ -294,7 +290,7 @@ def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
                 continue
             seq, ssrc = struct.unpack("!H", data[2:4])[0], struct.unpack("!I", data[8:12])[0]
             r = rec(ssrc)
-            good = data == rtp(seq, ssrc)
+            good = data == rtp(seq, ssrc, 7)
             if s is socks["b"]:
                 r["b_got"] += 1
                 r["b_good"] += good
@@ -576,9 +572,8 @@ ng_unknown_after_bye() {
 import sys
 sys.path.insert(0, sys.argv[1])
 sys.dont_write_bytecode = True
-import test_ng  # its bencode and ng client
-test_ng.NG_PORT = int(sys.argv[2])
-ng = test_ng.Ng()
+from nglib import Ng
+ng = Ng(port=int(sys.argv[2]))
 bad = 0
 for cid in sys.argv[3:]:
     _, _, r = ng.request({"command": "query", "call-id": cid})

@@ -21,111 +21,18 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import medialib  # noqa: E402
 import siplib  # noqa: E402
 from medialib import media_of, send_and_receive  # noqa: E402
+from nglib import HOST, PORT_MAX, PORT_MIN, Ng, config_extra, phone_sdp  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
-HOST = "127.0.0.1"
-NG_PORT = 25223
-PORT_MIN, PORT_MAX = 25300, 25399
-EXTRA = """
-[media]
-ng_listen = %s:%d
-port_min = %d
-port_max = %d
-bind_address = %s
-workers = 1
-""" % (HOST, NG_PORT, PORT_MIN, PORT_MAX, HOST)
-
-
-# ---- bencode ---------------------------------------------------------------
-
-def benc(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, str):
-        v = v.encode()
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, list):
-        return b"l" + b"".join(benc(x) for x in v) + b"e"
-    if isinstance(v, dict):
-        return b"d" + b"".join(benc(k) + benc(x) for k, x in v.items()) + b"e"
-    raise TypeError(type(v))
-
-
-def bdec(data, i=0):
-    """(value, next index); strings come back as str (latin-1)."""
-    c = data[i:i + 1]
-    if c == b"i":
-        end = data.index(b"e", i)
-        return int(data[i + 1:end]), end + 1
-    if c == b"l":
-        i += 1
-        out = []
-        while data[i:i + 1] != b"e":
-            v, i = bdec(data, i)
-            out.append(v)
-        return out, i + 1
-    if c == b"d":
-        i += 1
-        out = {}
-        while data[i:i + 1] != b"e":
-            k, i = bdec(data, i)
-            v, i = bdec(data, i)
-            out[k] = v
-        return out, i + 1
-    colon = data.index(b":", i)
-    n = int(data[i:colon])
-    return data[colon + 1:colon + 1 + n].decode("latin-1"), colon + 1 + n
-
-
-class Ng:
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((HOST, 0))
-        self.sock.settimeout(3)
-        self.n = 0
-
-    def raw(self, datagram, wait=3.0):
-        """Send a datagram; the raw reply, or None after `wait` seconds."""
-        self.sock.settimeout(wait)
-        self.sock.sendto(datagram, (HOST, NG_PORT))
-        try:
-            return self.sock.recvfrom(65536)[0]
-        except socket.timeout:
-            return None
-
-    def request(self, body, cookie=None):
-        """(cookie, raw reply, decoded dict or None)."""
-        if cookie is None:
-            self.n += 1
-            cookie = "%d_%d" % (os.getpid(), self.n)
-        raw = self.raw(cookie.encode() + b" " + benc(body))
-        if raw is None:
-            return cookie, None, None
-        head, _, rest = raw.partition(b" ")
-        if head != cookie.encode():
-            return cookie, raw, None
-        return cookie, raw, bdec(rest)[0]
-
-    def close(self):
-        self.sock.close()
-
-
-# ---- phones ----------------------------------------------------------------
-
-def phone_sdp(port, sess):
-    """The ng tests' phone: PCMU, PCMA and telephone-event (RTP/AVP 0 8 101)."""
-    return medialib.phone_sdp(port, sess, codecs="0 8 101")
 
 
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_ng")
-    daemon = siplib.Daemon(build, "ng", extra=EXTRA)
+    daemon = siplib.Daemon(build, "ng", extra=config_extra())
     failed = True
     ng = Ng()
     phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

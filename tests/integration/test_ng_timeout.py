@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_ng_timeout.py BUILD_DIR - ng calls without media are deleted by
 themselves, as with rtpengine's `timeout` option, when the controller never
-sends delete (the daemon, ports and ng client of test_ng.py, with
+sends delete (nglib.py's daemon settings, ng client and phone, with
 [media] timeout = 2, so the sweep runs every second).
 
   - offer/answer, no media at all: the call is there at first (query ok),
@@ -21,7 +21,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from medialib import media_of, rtp  # noqa: E402
-from test_ng import EXTRA, HOST, Ng, phone_sdp  # noqa: E402
+from nglib import HOST, Ng, config_extra, phone_sdp  # noqa: E402
 
 TIMEOUT = 2
 
@@ -48,7 +48,7 @@ def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "RTCBRIDGE_BUILD", os.path.join(os.path.dirname(os.path.dirname(HERE)), "build"))
     checks = siplib.Checks("test_ng_timeout")
-    daemon = siplib.Daemon(build, "ng-timeout", extra=EXTRA + "timeout = %d\n" % TIMEOUT)
+    daemon = siplib.Daemon(build, "ng-timeout", extra=config_extra(timeout=TIMEOUT))
     failed = True
     ng = Ng()
     phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

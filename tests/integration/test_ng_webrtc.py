@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_ng_webrtc.py BUILD_DIR - rtcbridge as rtpengine between a WebRTC
 side and a plain SIP phone, driven over ng as a Kamailio WebRTC config
-drives it (the daemon, ports and ng client of test_ng.py).
+drives it (nglib.py's daemon settings, ng client and phone).
 
 Browser offers, phone answers:
   - offer from a browser-like SDP (UDP/TLS/RTP/SAVPF, ICE, fingerprint,
@@ -48,8 +48,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import BROWSER_FP, BROWSER_UFRAG, attr, audio_port, browser_sdp, send_and_receive  # noqa: E402
-from test_ng import EXTRA, HOST, PORT_MIN, PORT_MAX, TOP, Ng, phone_sdp  # noqa: E402
+from medialib import (BROWSER_UFRAG, audio_port, browser_sdp, check_plain, check_webrtc,  # noqa: E402
+                      send_and_receive)
+from nglib import HOST, RELAY_PORTS, Ng, config_extra, phone_sdp  # noqa: E402
+
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 MAGIC = 0x2112A442
 
@@ -140,35 +143,6 @@ def receive_dtls(sock, wait):
 
 # ---- SDP -------------------------------------------------------------------
 
-def check_plain(checks, what, sdp):
-    checks.check(what + ": m=audio RTP/AVP", re.search(r"^m=audio \d+ RTP/AVP 111 0\s*$", sdp, re.M)
-                 is not None, sdp)
-    checks.check(what + ": no ICE, no DTLS", not re.search(
-        r"^a=(ice-|candidate|end-of-candidates|fingerprint|setup|ice-lite)", sdp, re.M), sdp)
-    checks.check(what + ": codecs kept", "a=rtpmap:111 opus/48000/2" in sdp, sdp)
-
-
-def check_webrtc(checks, what, sdp, setup):
-    """Checks of a WebRTC SDP; (ufrag, pwd, candidate port)."""
-    port = audio_port(sdp)
-    checks.check(what + ": m=audio UDP/TLS/RTP/SAVPF in range", port is not None and PORT_MIN <= port <= PORT_MAX
-                 and re.search(r"^m=audio \d+ UDP/TLS/RTP/SAVPF ", sdp, re.M) is not None, sdp)
-    checks.check(what + ": a=ice-lite", re.search(r"^a=ice-lite\s*$", sdp, re.M) is not None, sdp)
-    ufrag, pwd = attr(sdp, "ice-ufrag"), attr(sdp, "ice-pwd")
-    checks.check(what + ": our ice-ufrag and ice-pwd", ufrag and pwd and ufrag != BROWSER_UFRAG
-                 and len(pwd) >= 22, "%r %r" % (ufrag, pwd))
-    cands = re.findall(r"^a=candidate:(.*?)\s*$", sdp, re.M)
-    checks.check(what + ": one host candidate on the relay port",
-                 cands == ["1 1 udp 2130706431 %s %d typ host" % (HOST, port)], repr(cands))
-    checks.check(what + ": a=end-of-candidates", "a=end-of-candidates" in sdp, sdp)
-    fp = attr(sdp, "fingerprint") or ""
-    checks.check(what + ": fingerprint sha-256 (ours)", re.fullmatch(r"sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}", fp)
-                 is not None and not fp.endswith(BROWSER_FP), fp)
-    checks.check(what + ": a=setup:" + setup, attr(sdp, "setup") == setup, sdp)
-    checks.check(what + ": a=rtcp-mux", re.search(r"^a=rtcp-mux\s*$", sdp, re.M) is not None, sdp)
-    return ufrag, pwd, port
-
-
 def check_stun(checks, what, sock, port, ufrag, pwd):
     """The wrong pwd first: a DTLS client answers the valid request with a
     ClientHello, which must stay in the socket for the caller."""
@@ -197,7 +171,7 @@ def browser_offers(checks, ng, browser, phone):
                           "transport-protocol": "RTP/AVP", "ICE": "remove", "DTLS": "off",
                           "received-from": ["IP4", HOST], "rtcp-mux": ["demux"]})
     sdp = ok_sdp(checks, "browser offer", r)
-    check_plain(checks, "offer to the phone", sdp)
+    check_plain(checks, "offer to the phone", sdp, RELAY_PORTS)
     checks.check("offer to the phone: rtcp-mux demuxed", "a=rtcp-mux" not in sdp, sdp)
 
     _, _, r = ng.request({"command": "answer", "call-id": call_id, "from-tag": "browser", "to-tag": "phone",
@@ -205,7 +179,7 @@ def browser_offers(checks, ng, browser, phone):
                                                                                  "RTP/AVP 111 0"),
                           "transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force"})
     sdp = ok_sdp(checks, "phone answer", r)
-    ufrag, pwd, port = check_webrtc(checks, "answer to the browser", sdp, "passive")
+    ufrag, pwd, _, port = check_webrtc(checks, "answer to the browser", sdp, "passive", RELAY_PORTS)
     if port:
         check_stun(checks, "STUN to the answer's candidate", browser, port, ufrag, pwd)
         checks.check("we are the DTLS server: no ClientHello", receive_dtls(browser, 0.7) is None)
@@ -220,13 +194,13 @@ def phone_offers(checks, ng, browser, phone):
                           "transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force",
                           "received-from": ["IP4", HOST]})
     sdp = ok_sdp(checks, "phone offer", r)
-    ufrag, pwd, port = check_webrtc(checks, "offer to the browser", sdp, "actpass")
+    ufrag, pwd, _, port = check_webrtc(checks, "offer to the browser", sdp, "actpass", RELAY_PORTS)
 
     _, _, r = ng.request({"command": "answer", "call-id": call_id, "from-tag": "phone", "to-tag": "browser",
                           "sdp": browser_sdp(browser.getsockname()[1], "passive"),
                           "transport-protocol": "RTP/AVP", "ICE": "remove", "DTLS": "off"})
     sdp = ok_sdp(checks, "browser answer", r)
-    check_plain(checks, "answer to the phone", sdp)
+    check_plain(checks, "answer to the phone", sdp, RELAY_PORTS)
     checks.check("answer to the phone: no rtcp-mux (it did not offer it)", "a=rtcp-mux" not in sdp, sdp)
     if port:
         check_stun(checks, "STUN to the offer's candidate", browser, port, ufrag, pwd)
@@ -283,7 +257,7 @@ def main():
     build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_ng_webrtc")
-    daemon = siplib.Daemon(build, "ngw", extra=EXTRA)
+    daemon = siplib.Daemon(build, "ngw", extra=config_extra())
     failed = True
     ng = Ng()
     browser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

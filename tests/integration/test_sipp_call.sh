@@ -39,18 +39,25 @@ uas() {
 	wait_port "$4" "$3" 5
 }
 
-# uac NAME SCENARIO TRANSPORT CALLEE: one call from 1001.
+# uac NAME SCENARIO TRANSPORT CALLEE [SIPP_ARGS...]: one call from 1001.
 uac() {
 	sipp_run "$1" "$3" 0 "$2" -inf "$T/1001.csv" -m 1 -key callee "$4" \
-		-auth_uri "$4@$SIP_HOST"
+		-auth_uri "$4@$SIP_HOST" "${@:5}"
 }
 
-# call_pair NAME UAS_SCENARIO UAC_SCENARIO TRANSPORT CALLEE: both must succeed.
+# refused NAME STATUS TRANSPORT CALLEE: one call from 1001 that must end
+# with the final status STATUS (uac_refused.xml).
+refused() {
+	uac "$1" uac_refused.xml "$3" "$4" -set status "$2"
+}
+
+# call_pair NAME UAS_SCENARIO UAC_SCENARIO TRANSPORT CALLEE [UAC_ARGS...]:
+# both must succeed.
 call_pair() {
 	local name=$1 uas_sf=$2 uac_sf=$3 tr=$4 callee=$5 rc=0
 	uas "$name-uas" "$uas_sf" "$UAS1_PORT" "$tr" || return 1
 	local pid=$UAS_PID
-	uac "$name-uac" "$uac_sf" "$tr" "$callee" || rc=1
+	uac "$name-uac" "$uac_sf" "$tr" "$callee" "${@:6}" || rc=1
 	sipp_wait "$name-uas" "$pid" 20 || rc=1
 	return "$rc"
 }
@@ -62,9 +69,9 @@ for tr in udp tcp; do
 	check "$tr: CANCEL of a ringing call: 200 for CANCEL, 487 for INVITE" \
 		call_pair "cancel-$tr" uas_cancel.xml uac_cancel.xml "$tr" 1002
 	check "$tr: busy callee: 486 reaches the caller" \
-		call_pair "busy-$tr" uas_busy.xml uac_busy.xml "$tr" 1002
-	check "$tr: unknown user: 404" uac "unknown-$tr" uac_404.xml "$tr" nosuchuser
-	check "$tr: user without registration: 480" uac "noreg-$tr" uac_480.xml "$tr" 1003
+		call_pair "busy-$tr" uas_busy.xml uac_refused.xml "$tr" 1002 -set status 486
+	check "$tr: unknown user: 404" refused "unknown-$tr" 404 "$tr" nosuchuser
+	check "$tr: user without registration: 480" refused "noreg-$tr" 480 "$tr" 1003
 
 	# Forking: 1004 registered twice; the UAS on port 1 answers after 1 s of
 	# ringing, the one on port 2 only rings and must be cancelled.
@@ -86,10 +93,10 @@ for tr in udp tcp; do
 	# Unregister both users: calls to them now find no contact.
 	unregister() { sipp_run "unreg-$1-$2-$3" "$3" "$2" unreg.xml -inf "$T/$1.csv" -m 1 -auth_uri "$SIP_HOST"; }
 	check "$tr: 1002 unregisters" unregister 1002 "$UAS1_PORT" "$tr"
-	check "$tr: call to the unregistered 1002: 480" uac "unreg-call-$tr" uac_480.xml "$tr" 1002
+	check "$tr: call to the unregistered 1002: 480" refused "unreg-call-$tr" 480 "$tr" 1002
 	check "$tr: 1004 removes both bindings (Contact: *)" \
 		sipp_run "unreg-all-1004-$tr" "$tr" "$UAS1_PORT" unreg_all.xml -inf "$T/1004.csv" -m 1 -auth_uri "$SIP_HOST"
-	check "$tr: call to 1004 without bindings: 480" uac "unreg-all-call-$tr" uac_480.xml "$tr" 1004
+	check "$tr: call to 1004 without bindings: 480" refused "unreg-all-call-$tr" 480 "$tr" 1004
 done
 
 check "daemon alive after the call tests" rtcb_alive

@@ -15,7 +15,8 @@ also sent to [::1]. The daemon is restarted for each of these four phases. What 
   responses          no reply at all
   TCP                dblreq: two answers (REGISTER and INVITE); clerr: no answer
                      while the body never completes; ncl, mcl01: 400 or close;
-                     inv2543 (no Content-Length on a stream): anything
+                     inv2543 (no Content-Length, which a stream MUST have:
+                     RFC 3261 20.14): the connection closed
 After every message an OPTIONS must get 200: the daemon is alive.
 
 Answers to UDP requests go to the address the top Via names (RFC 3261
@@ -179,7 +180,18 @@ def run_one(checks, daemon, path, kind, name, transport, host):
                          status == 400 or (status is None and conn.closed_by_peer),
                          "got %s, closed=%s" % (status, conn.closed_by_peer))
         elif transport == "tcp" and name == "inv2543":
-            collect(conn, call_id, True, WAIT)  # no Content-Length on a stream: any outcome
+            # No Content-Length on a stream, where RFC 3261 20.14 says it
+            # MUST be: the message cannot be framed (its body would be read
+            # as the next message), so the stream is closed. The request
+            # itself should get 400 and not be acted on; rtcbridge routes it
+            # today (an answer such as 404), which is not asserted here.
+            finals = collect(conn, call_id, True, WAIT)
+            deadline = time.monotonic() + WAIT
+            while not conn.closed_by_peer and time.monotonic() < deadline:
+                conn.receive(0.1)
+            checks.check(label + ": the connection is closed", conn.closed_by_peer,
+                         "answer %s, still open after %.1f s"
+                         % (finals[0].start if finals else "none", 2 * WAIT))
         elif transport == "tcp" and name == "dblreq":
             deadline = time.monotonic() + 2 * WAIT + 1
             finals = []
@@ -197,7 +209,7 @@ def run_one(checks, daemon, path, kind, name, transport, host):
                     send_ack(conn, "sip:joe@example.com", m)
         else:
             expect_reply = not ok(None)
-            finals = collect(conn, call_id, expect_reply, WAIT if expect_reply else WAIT)
+            finals = collect(conn, call_id, expect_reply, WAIT)
             if transport == "udp" and name == "dblreq":
                 # Only the REGISTER counts; the INVITE after it is junk in a datagram.
                 invites = [m for m in finals if m.cseq_method == "INVITE"]
