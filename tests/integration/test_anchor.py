@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_anchor.py BUILD_DIR - media anchoring of the calls rtcbridge's own
-proxy forwards (src/router/anchor.h), checked at the SIP level with stdlib
+proxy forwards (src/proxy/anchor.h), checked at the SIP level with stdlib
 clients: a "browser" registered over WebSocket and "phones" registered over
 UDP, all with digest auth. Relay ports 25900-25999 (no other test uses them).
 
@@ -1241,7 +1241,7 @@ def forked_early_media(checks, daemon, phone):
 # ---- the media timeout (anchor = auto, [media] timeout = 2: fourth daemon) ----------
 
 MEDIA_TIMEOUT = 2  # s: [media] timeout of the fourth daemon
-CALLS_SWEEP = 1    # s: the call list's sweep, timeout / 2, 1 to 5 s (router/calls.c)
+CALLS_SWEEP = 1    # s: the call list's sweep, timeout / 2, 1 to 5 s (proxy/calls.c)
 RING_SECONDS = 8   # well past MEDIA_TIMEOUT + CALLS_SWEEP: ringing calls never time out
 
 
