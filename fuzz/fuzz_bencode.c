@@ -163,14 +163,15 @@ static void check_ng(const char *buf, size_t size)
 
 	if (ng_request_parse(&msg, &req, &reason) == 0) {
 		const struct slice fields[] = { req.call_id, req.from_tag,	  req.to_tag,
-						req.via_branch, req.sdp,	  req.transport_protocol,
+						req.via_branch, req.sdp,	  req.output.transport_protocol,
 						req.ice,	req.dtls };
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			check_inside(fields[i], buf, size);
-		if ((req.ice_mode == NG_ICE_UNSET) == slice_is_set(req.ice) ||
-		    (req.dtls_mode == NG_DTLS_UNSET) == slice_is_set(req.dtls) ||
+		if ((req.output.ice == SESSION_ICE_UNSET) == slice_is_set(req.ice) ||
+		    (req.output.dtls == SESSION_DTLS_UNSET) == slice_is_set(req.dtls) ||
 		    (req.flags && !bencode_list_all_strings(req.flags)) ||
-		    (!req.replace_list && req.replace) || (!req.rtcp_mux_list && req.rtcp_mux))
+		    (!req.replace_list && req.output.replace) ||
+		    (!req.rtcp_mux_list && req.output.rtcp_mux))
 			abort();
 		ng_reply_ok_begin(&out, msg.cookie);
 		bencode_put_str(&out, "command");
