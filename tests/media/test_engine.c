@@ -7,7 +7,7 @@
  * else holds, two workers, IPv6, and stopping with calls still open.
  *
  * Every wait is a poll() with a timeout; every test checks that it gave
- * back all the memory it took (exact under `make unit-san`).
+ * back all the memory it took.
  */
 #include "media/engine.h"
 #include "core/mem.h"

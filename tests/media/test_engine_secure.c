@@ -14,9 +14,9 @@
  * settings refused.
  *
  * Every wait is a poll() with a timeout. Every test checks that it gave
- * back all the memory it took (exact under the sanitizer build); main runs
- * the scenarios once first so that what OpenSSL keeps for good
- * is taken before the first measurement.
+ * back all the memory it took; the group setup runs the scenarios once
+ * first so that what OpenSSL keeps for good is taken before the first
+ * measurement.
  */
 #include "dtls/dtls.h"
 #include "media/engine.h"
