@@ -30,11 +30,12 @@ LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-# Linked into every unit test program: the count of live heap bytes behind
-# the leak checks (tests/leakcheck.h), from ASan's allocator in sanitizer
-# builds and from wrapping glibc's malloc in the others (ASan must keep its
-# own malloc).
-LEAK_SRC := $(if $(findstring -fsanitize=address,$(CFLAGS)),tests/leakcheck_asan.c,tests/leakcheck_glibc.c)
+# Linked into every unit test program: the leak-checking fixture
+# (tests/leakcheck.h) and its count of live heap bytes, which comes from
+# ASan's allocator in sanitizer builds and from wrapping glibc's malloc in
+# the others (ASan must keep its own malloc).
+LEAK_SRC := tests/leakcheck.c \
+	    $(if $(findstring -fsanitize=address,$(CFLAGS)),tests/leakcheck_asan.c,tests/leakcheck_glibc.c)
 LEAK_OBJ := $(LEAK_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
