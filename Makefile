@@ -32,6 +32,13 @@ LIB_SRC  := $(filter-out src/app/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Linked into every unit test program: the leak-checking fixture
+# (tests/leakcheck.h) and its count of live heap bytes, which comes from
+# ASan's allocator in sanitizer builds and from wrapping glibc's malloc in
+# the others (ASan must keep its own malloc).
+LEAK_SRC := tests/leakcheck.c \
+	    $(if $(findstring -fsanitize=address,$(CFLAGS)),tests/leakcheck_asan.c,tests/leakcheck_glibc.c)
+LEAK_OBJ := $(LEAK_SRC:%.c=$(BUILD)/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 .PHONY: all run test layers unit unit-san integration fuzz clean deps web webunit browser print-libs
@@ -52,9 +59,10 @@ $(BUILD)/rtcbridge: $(BUILD)/src/app/main.o $(BUILD)/librtcbridge.a
 $(BUILD)/rtcbridge-ctl: $(BUILD)/tools/rtcbridge-ctl.o $(BUILD)/librtcbridge.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(TEST_BIN): $(LEAK_OBJ)
 $(BUILD)/tests/%: tests/%.c $(BUILD)/librtcbridge.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/librtcbridge.a $(LIBS) $(TEST_LIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LEAK_OBJ) $(BUILD)/librtcbridge.a $(LIBS) $(TEST_LIBS)
 
 deps:
 	scripts/install-deps.sh
@@ -105,4 +113,5 @@ print-libs:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/app/main.d $(BUILD)/tools/rtcbridge-ctl.d
+-include $(LIB_OBJ:.o=.d) $(LEAK_OBJ:.o=.d) $(TEST_BIN:=.d) $(BUILD)/src/app/main.d \
+	 $(BUILD)/tools/rtcbridge-ctl.d

@@ -3,10 +3,12 @@
 # (cmocka), each under a time limit, and print one summary line.
 #
 # Counts are cmocka test cases, read from each program's "[  PASSED  ] N"
-# and "[  FAILED  ] N" lines. A program that exits non-zero without saying
-# how many cases failed (crash, sanitizer report, timeout) counts as one
-# failed case. Ends with "N passed, N failed"; exits 1 if any failed or if
-# there is no test program at all.
+# and "[  FAILED  ] N" lines, plus one failed case per "[  ERROR   ] name"
+# (a case whose setup or teardown failed: the leak check is a teardown). A
+# program that exits non-zero without saying how many cases failed (crash,
+# sanitizer report, timeout) counts as one failed case. Ends with
+# "N passed, N failed"; exits 1 if any failed or if there is no test
+# program at all.
 #
 # UNIT_TIMEOUT (seconds per program, default 300) bounds each run.
 set -uo pipefail
@@ -35,8 +37,9 @@ for prog in "${programs[@]}"; do
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | tail -n1)
+	e=$(grep -c '^\[  ERROR   \] [A-Za-z_]' "$log")
 	p=${p:-0}
-	f=${f:-0}
+	f=$((${f:-0} + e))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1 # crashed, timed out or failed outside a counted case
 	fi

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "app/config.h"
+#include "leakcheck.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -445,16 +446,16 @@ static void test_file_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_partial_file_keeps_rest),
-		cmocka_unit_test(test_booleans),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_syntax_variants),
-		cmocka_unit_test(test_line_length_limit),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test(test_file_errors),
+		leak_test(test_defaults, NULL),
+		leak_test(test_full_file, NULL),
+		leak_test(test_partial_file_keeps_rest, NULL),
+		leak_test(test_booleans, NULL),
+		leak_test(test_lists, NULL),
+		leak_test(test_syntax_variants, NULL),
+		leak_test(test_line_length_limit, NULL),
+		leak_test(test_bad_values, NULL),
+		leak_test(test_nul_byte, NULL),
+		leak_test(test_file_errors, NULL),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -3,6 +3,7 @@
  * table grows from a few buckets to many, and removal undoes insertion.
  */
 #include "core/hash.h"
+#include "leakcheck.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -77,8 +78,8 @@ static void test_bad_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grows_and_finds),
-		cmocka_unit_test(test_bad_sizes),
+		leak_test(test_grows_and_finds, NULL),
+		leak_test(test_bad_sizes, NULL),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

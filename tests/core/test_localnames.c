@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/localnames.h"
+#include "leakcheck.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -103,11 +104,11 @@ static void test_add_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_collect_has_loopback),
-		cmocka_unit_test(test_collect_is_clean),
-		cmocka_unit_test(test_collect_twice),
-		cmocka_unit_test(test_add_dedups_case_and_ipv6_form),
-		cmocka_unit_test(test_add_limits),
+		leak_test(test_collect_has_loopback, NULL),
+		leak_test(test_collect_is_clean, NULL),
+		leak_test(test_collect_twice, NULL),
+		leak_test(test_add_dedups_case_and_ipv6_form, NULL),
+		leak_test(test_add_limits, NULL),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/netaddr.h"
+#include "leakcheck.h"
 
 static bool loopback(const char *host)
 {
@@ -49,8 +50,8 @@ static void test_any(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_loopback),
-		cmocka_unit_test(test_any),
+		leak_test(test_loopback, NULL),
+		leak_test(test_any, NULL),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,20 +35,14 @@ static struct dtls_cert *client_cert, *server_cert;
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct dtls_conn *client, *server;
 	struct mbuf buf;
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->buf);
-	*state = e;
 	return 0;
 }
 
@@ -58,16 +52,14 @@ static void pair_free(struct env *e)
 	e->server = mem_deref(e->server);
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	pair_free(e);
 	mbuf_free(&e->buf);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* Each side expects the other's real fingerprint unless told otherwise. */
 static void pair_make(struct env *e, const char *client_expects, const char *server_expects)
@@ -504,33 +496,30 @@ static void test_records(void **state)
 
 /* A whole handshake and a refused one, before memory is counted: OpenSSL
  * sets up algorithms, error strings and per-thread state on first use. */
-static void warm_up(void)
+static void warm_up(void **state)
 {
-	struct env warm = { 0 };
-	mbuf_init(&warm.buf);
-	pair_make(&warm, NULL, NULL);
-	dtls_conn_start(warm.client);
-	run(&warm);
-	media_both_ways(&warm);
-	pair_free(&warm);
-	pair_make(&warm, dtls_cert_fingerprint(client_cert), NULL);
-	dtls_conn_start(warm.client);
-	run(&warm);
-	pair_free(&warm);
-	pair_make(&warm, NULL, dtls_cert_fingerprint(server_cert));
-	dtls_conn_start(warm.client);
-	run(&warm);
-	pair_free(&warm);
-	mbuf_free(&warm.buf);
+	struct env *e = *state;
+	pair_make(e, NULL, NULL);
+	dtls_conn_start(e->client);
+	run(e);
+	media_both_ways(e);
+	pair_free(e);
+	pair_make(e, dtls_cert_fingerprint(client_cert), NULL);
+	dtls_conn_start(e->client);
+	run(e);
+	pair_free(e);
+	pair_make(e, NULL, dtls_cert_fingerprint(server_cert));
+	dtls_conn_start(e->client);
+	run(e);
 }
 
 int main(void)
 {
-	if (dtls_cert_alloc(&client_cert) || dtls_cert_alloc(&server_cert))
+	if (dtls_cert_alloc(&client_cert) || dtls_cert_alloc(&server_cert) ||
+	    leak_warm_up(&env_fixture, warm_up))
 		return 1;
-	warm_up();
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_cert_fingerprint),
 		T(test_handshake),

@@ -23,34 +23,25 @@
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct http_request req;
 	struct http_error err;
 	struct mbuf out;
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->out);
-	*state = e;
 	return 0;
 }
 
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	mbuf_free(&e->out);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 static int parse(struct env *e, const char *text)
 {
@@ -406,7 +397,7 @@ static void test_error_print(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_fields),        T(test_query_forms),  T(test_truncations),
 		T(test_pipelined),     T(test_tolerated),    T(test_keep_alive),

@@ -31,7 +31,6 @@
 #define APP_JS "console.log('hi');\n"
 
 struct env {
-	size_t allocated_before;
 	char top[64];        /* the temporary directory: root/ and outside/ */
 	char root[128];
 	struct http_static *files;
@@ -103,23 +102,16 @@ static void make_tree(struct env *e)
 	close(fd);
 }
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->out);
 	snprintf(e->top, sizeof(e->top), "/tmp/rtcb-static.XXXXXX");
 	if (!mkdtemp(e->top))
 		return -1;
 	snprintf(e->root, sizeof(e->root), "%s/root", e->top);
 	make_tree(e);
-	if (http_static_create(&e->files, e->root))
-		return -1;
-	*state = e;
-	return 0;
+	return http_static_create(&e->files, e->root);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -130,18 +122,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	http_static_destroy(e->files);
 	assert_int_equal(nftw(e->top, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
 	mbuf_free(&e->out);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* ------------------------------------------------------------- helpers */
 
@@ -364,7 +353,7 @@ static void test_create_errors(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_index),   T(test_content_types),     T(test_head),
 		T(test_conditional), T(test_directory_redirect), T(test_methods),

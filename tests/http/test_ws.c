@@ -24,7 +24,6 @@
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct http_request req;
 	struct http_error err;
 	struct mbuf out;
@@ -35,30 +34,22 @@ struct env {
 	size_t frames_len, frames_read; /* bytes in frames, bytes consumed */
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->out);
 	ws_reader_init(&e->reader, MAX_MESSAGE);
-	*state = e;
 	return 0;
 }
 
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	ws_reader_free(&e->reader);
 	mbuf_free(&e->out);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 static void assert_slice(struct slice s, const char *expected)
 {
@@ -691,7 +682,7 @@ int main(void)
 	char accept[29];
 	ws_accept_key(SLICE_LIT("warm up"), accept);
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_accept_key),     T(test_handshake_ok),    T(test_is_upgrade),
 		T(test_origins),        T(test_handshake_errors), T(test_rfc_example),

@@ -95,35 +95,26 @@ static const uint8_t sha256_request[] = {
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct mbuf out;
 	struct stun_msg msg;
 	uint8_t buf[512];
 	size_t len;
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->out);
-	*state = e;
 	return 0;
 }
 
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	mbuf_free(&e->out);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 static void assert_slice(struct slice s, const char *expected)
 {
@@ -657,7 +648,7 @@ int main(void)
 	    stun_long_term_key(SLICE_LIT("u"), SLICE_LIT("r"), SLICE_LIT("p"), key))
 		return 1;
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_type),
 		T(test_sample_request),

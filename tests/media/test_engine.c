@@ -7,7 +7,7 @@
  * else holds, two workers, IPv6, and stopping with calls still open.
  *
  * Every wait is a poll() with a timeout; every test checks that it gave
- * back all the memory it took (exact under `make unit-san`).
+ * back all the memory it took.
  */
 #include "media/engine.h"
 #include "core/mem.h"
@@ -44,7 +44,6 @@ struct phone {
 };
 
 struct env {
-	size_t allocated_before;
 	struct media_engine *engine;
 	struct media_call *call;
 	struct media_endpoint_info ep[2]; /* A's and B's endpoints */
@@ -107,30 +106,23 @@ static void env_start(struct env *e, const struct media_engine_settings *s)
 	assert_int_equal(media_endpoints_bridge(e->call, 0, 1), 0);
 }
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	e->a.fd = e->b.fd = -1;
-	*state = e;
 	return 0;
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	e->call = mem_deref(e->call);
 	media_engine_destroy(e->engine);
 	phone_close(&e->a);
 	phone_close(&e->b);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* ------------------------------------------------------------- packets */
 
@@ -629,20 +621,22 @@ static int warm_thread_cache(void **state)
 
 int main(void)
 {
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_relay_both_ways, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_rtcp, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_rtcp_rtt, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_latching, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_strict_source, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_hold, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_not_rtp_and_stun, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_unbridged_and_errors, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_ports_given_back, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_port_in_use, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_two_workers, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_ipv6, env_setup, env_teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_with_calls_open, env_setup, env_teardown),
+		T(test_relay_both_ways),
+		T(test_rtcp),
+		T(test_rtcp_rtt),
+		T(test_latching),
+		T(test_strict_source),
+		T(test_hold),
+		T(test_not_rtp_and_stun),
+		T(test_unbridged_and_errors),
+		T(test_ports_given_back),
+		T(test_port_in_use),
+		T(test_two_workers),
+		T(test_ipv6),
+		T(test_destroy_with_calls_open),
 	};
+#undef T
 	return cmocka_run_group_tests(tests, warm_thread_cache, NULL);
 }

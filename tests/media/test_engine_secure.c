@@ -14,9 +14,9 @@
  * settings refused.
  *
  * Every wait is a poll() with a timeout. Every test checks that it gave
- * back all the memory it took (exact under the sanitizer build); main runs
- * the scenarios once first so that what OpenSSL keeps for good
- * is taken before the first measurement.
+ * back all the memory it took; the group setup runs the scenarios once
+ * first so that what OpenSSL keeps for good is taken before the first
+ * measurement.
  */
 #include "dtls/dtls.h"
 #include "media/engine.h"
@@ -64,8 +64,6 @@ struct peer {
 };
 
 struct env {
-	size_t allocated_before;
-	bool warming; /* main's first run: no leak check */
 	struct media_engine *engine;
 	struct media_call *call;
 	struct media_endpoint_info ep[2];
@@ -120,24 +118,17 @@ static void env_start(struct env *e, bool w_remote)
 	assert_int_equal(media_endpoint_get_local_security(e->call, W, &e->local), 0);
 }
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	e->browser.fd = e->phone.fd = -1;
 	mbuf_init(&e->buf);
-	*state = e;
 	return 0;
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	bool warming = e->warming;
+	struct env *e = state;
 	e->dtls = mem_deref(e->dtls);
 	e->srtp = mem_deref(e->srtp);
 	e->call = mem_deref(e->call);
@@ -145,11 +136,9 @@ static int env_teardown(void **state)
 	peer_close(&e->browser);
 	peer_close(&e->phone);
 	mbuf_free(&e->buf);
-	free(e);
-	if (!warming)
-		assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* ------------------------------------------------------------- packets */
 
@@ -489,14 +478,9 @@ static int warm_up(void **state)
 					       test_ice_restart_keeps_dtls, test_sdes };
 	(void)state;
 	ERR_clear_error();
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		void *env;
-		if (env_setup(&env))
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (leak_warm_up(&env_fixture, scenarios[i]))
 			return -1;
-		((struct env *)env)->warming = true;
-		scenarios[i](&env);
-		env_teardown(&env);
-	}
 	return 0;
 }
 
@@ -504,7 +488,7 @@ int main(void)
 {
 	if (dtls_cert_alloc(&browser_cert))
 		return 1;
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_dtls_srtp),
 		T(test_dtls_engine_client),

@@ -42,8 +42,6 @@
 #define BROWSER_UFRAG "brws"
 
 struct env {
-	size_t allocated_before;
-	bool warming; /* the group setup's run: no leak check */
 	struct media_engine *engine;
 	struct session_table *calls;
 	struct sdp_session *sdp_scratch;
@@ -54,16 +52,12 @@ struct env {
 	unsigned cookie;
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = state;
 	struct media_engine_settings s;
 	struct netaddr none = { 0 }, bind4, addr;
 
-	if (!e)
-		return -1;
-	e->allocated_before = before;
 	media_engine_settings_default(&s);
 	s.workers = 1;
 	s.port_min = PORT_MIN;
@@ -89,15 +83,12 @@ static int env_setup(void **state)
 		*ports[i] = netaddr_port(&addr);
 	}
 	mbuf_init(&e->reply);
-	*state = e;
 	return 0;
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	bool warming = e->warming;
+	struct env *e = state;
 
 	session_table_destroy(e->calls);
 	free(e->sdp_scratch);
@@ -105,11 +96,9 @@ static int env_teardown(void **state)
 	close(e->browser);
 	close(e->phone);
 	mbuf_free(&e->reply);
-	free(e);
-	if (!warming)
-		assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* ------------------------------------------------------------ helpers */
 
@@ -383,20 +372,13 @@ static void plain_call_unchanged(void **state)
  * one-time tables, thread state) is taken before the first measurement. */
 static int warm_up(void **state)
 {
-	void *env;
-
 	(void)state;
-	if (env_setup(&env))
-		return -1;
-	((struct env *)env)->warming = true;
-	phone_offers(&env);
-	env_teardown(&env);
-	return 0;
+	return leak_warm_up(&env_fixture, phone_offers);
 }
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(browser_offers),
 		T(phone_offers),

@@ -26,7 +26,6 @@
 #define MAX_SEEN 8
 
 struct env {
-	size_t allocated_before;
 	struct rtp_header h;
 	struct rtp_stats stats;
 	uint8_t buf[512];
@@ -36,26 +35,7 @@ struct env {
 	int stop_at; /* 1-based packet at which the handler says stop, 0 never */
 };
 
-static int env_setup(void **state)
-{
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
-	*state = e;
-	return 0;
-}
-
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
-}
+static const struct leak_fixture env_fixture = { sizeof(struct env), NULL, NULL };
 
 static void assert_slice(struct slice s, const char *expected)
 {
@@ -689,7 +669,7 @@ static void test_report_roundtrip(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_demux),
 		T(test_rtp_pcmu),

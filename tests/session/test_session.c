@@ -34,8 +34,6 @@
 #include "media/engine_peer.h"
 
 struct env {
-	size_t allocated_before;
-	bool warming; /* the group setup's run: no leak check */
 	struct media_engine *engine;
 	struct session_table *table;
 	struct sdp_session *sdp;
@@ -45,22 +43,19 @@ struct env {
 	struct netaddr relay[2]; /* where each phone sends: the relay endpoint facing it */
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e = state;
 	struct media_engine_settings s;
 	struct session_settings ss = { 0 };
 
-	if (!e)
-		return -1;
-	e->allocated_before = before;
 	media_engine_settings_default(&s);
 	s.workers = 1;
 	s.port_min = PORT_MIN;
 	s.port_max = PORT_MAX;
 	netaddr_set_cstr(&s.bind4, "127.0.0.1", 0);
 	ss.bind = s.bind4;
+	e->phone[0] = e->phone[1] = -1;
 	if (media_engine_create(&e->engine, &s) || media_engine_start(e->engine))
 		return -1;
 	ss.engine = e->engine;
@@ -75,26 +70,22 @@ static int env_setup(void **state)
 		e->addr[i].len = sizeof(e->addr[i].u.storage);
 		getsockname(e->phone[i], &e->addr[i].u.sa, &e->addr[i].len);
 	}
-	*state = e;
 	return 0;
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	bool warming = e->warming;
+	struct env *e = state;
 
 	session_table_destroy(e->table);
 	media_engine_destroy(e->engine);
-	close(e->phone[0]);
-	close(e->phone[1]);
+	for (int i = 0; i < 2; i++)
+		if (e->phone[i] >= 0)
+			close(e->phone[i]);
 	free(e->sdp);
-	free(e);
-	if (!warming)
-		assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* Phone i's SDP, parsed into e->sdp. */
 static void phone_sdp(struct env *e, int i)
@@ -220,20 +211,13 @@ static void errors_and_delete(void **state)
  * tables, thread state) is taken before the first measurement. */
 static int warm_up(void **state)
 {
-	void *env;
-
 	(void)state;
-	if (env_setup(&env))
-		return -1;
-	((struct env *)env)->warming = true;
-	relays_both_ways_and_counts(&env);
-	env_teardown(&env);
-	return 0;
+	return leak_warm_up(&env_fixture, relays_both_ways_and_counts);
 }
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(relays_both_ways_and_counts),
 		T(hold_stops_one_direction),

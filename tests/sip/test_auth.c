@@ -33,7 +33,6 @@
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct loop *loop;
 	struct auth_nonces *nonces;
 	struct mbuf out;
@@ -41,47 +40,32 @@ struct env {
 	struct auth_credentials c;
 };
 
-static int env_setup_lifetime(void **state, unsigned lifetime_s)
+static int env_init_lifetime(struct env *e, unsigned lifetime_s)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
 	mbuf_init(&e->out);
-	if (loop_create(&e->loop) || auth_nonces_create(&e->nonces, e->loop, lifetime_s))
-		return -1;
-	*state = e;
-	return 0;
+	return loop_create(&e->loop) || auth_nonces_create(&e->nonces, e->loop, lifetime_s);
 }
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	return env_setup_lifetime(state, 30);
+	return env_init_lifetime(state, 30);
 }
 
-static int env_setup_short(void **state)
+static int env_init_short(void *state)
 {
-	return env_setup_lifetime(state, 1);
+	return env_init_lifetime(state, 1);
 }
 
-static void env_free(struct env *e)
+static void env_fini(void *state)
 {
+	struct env *e = state;
 	auth_nonces_destroy(e->nonces);
 	loop_destroy(e->loop);
 	mbuf_free(&e->out);
-	free(e);
 }
 
-/* The leak check: a test gives back all it took, its fixture included. */
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	env_free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
-}
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
+static const struct leak_fixture env_fixture_short = { sizeof(struct env), env_init_short, env_fini };
 
 static void stop_loop(void *arg)
 {
@@ -622,22 +606,25 @@ static void test_parse_truncations(void **state)
 	}
 }
 
-int main(void)
+/* OpenSSL (digests, the random generator) and the C library (time zone,
+ * stdio) set up state on first use and keep it: do all that before the
+ * per-test accounting starts. */
+static void warm_up(void **state)
 {
-	/* OpenSSL (digests, the random generator) and the C library (time zone,
-	 * stdio) set up state on first use and keep it: do all that before the
-	 * per-test memory accounting starts. */
-	struct env *e;
+	struct env *e = *state;
 	char nonce[64];
-	if (env_setup((void **)&e))
-		return 1;
 	for (int alg = 0; alg < DIGEST_COUNT; alg++)
 		client_try(e, alg, PASSWORD, "", 1);
 	challenge_nonce(e, nonce);
 	log_notice("test_auth: starting");
-	env_free(e);
+}
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+int main(void)
+{
+	if (leak_warm_up(&env_fixture, warm_up))
+		return 1;
+
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_rfc2617_example),
 		T(test_rfc7616_example),
@@ -648,7 +635,7 @@ int main(void)
 		T(test_nonce_count),
 		T(test_no_qop_once),
 		T(test_unknown_nonce),
-		cmocka_unit_test_setup_teardown(test_expired_nonce, env_setup_short, env_teardown),
+		leak_test(test_expired_nonce, &env_fixture_short),
 		T(test_qop_rules),
 		T(test_algorithm_mismatch),
 		T(test_dummy),

@@ -11,6 +11,7 @@
 
 #include "core/mem.h"
 #include "sip/msg.h"
+#include "leakcheck.h"
 #include "testdata.h"
 
 #include <errno.h>
@@ -318,10 +319,10 @@ static void test_uri(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_accepted), cmocka_unit_test(test_invalid_refused),
-		cmocka_unit_test(test_wsinv_fields),   cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_misc_valid),     cmocka_unit_test(test_framing),
-		cmocka_unit_test(test_truncations),    cmocka_unit_test(test_uri),
+		leak_test(test_valid_accepted, NULL), leak_test(test_invalid_refused, NULL),
+		leak_test(test_wsinv_fields, NULL),   leak_test(test_escapes, NULL),
+		leak_test(test_misc_valid, NULL),     leak_test(test_framing, NULL),
+		leak_test(test_truncations, NULL),    leak_test(test_uri, NULL),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

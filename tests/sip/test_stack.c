@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/mem.h"
 #include "sip/stack.h"
+#include "leakcheck.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,35 +43,35 @@ static void on_request(struct sip_stack *s, struct sip_msg *req, void *arg)
 	mem_deref(st);
 }
 
-static int setup(void **state)
+static int fixture_init(void *state)
 {
-	static struct fixture f;
-	memset(&f, 0, sizeof(f));
+	struct fixture *f = state;
 	struct sip_transport_settings settings = { .max_message_size = 65535, .idle_timeout_s = 60 };
-	struct sip_stack_handlers handlers = { .request = on_request, .arg = &f };
-	assert_int_equal(loop_create(&f.loop), 0);
-	assert_int_equal(sip_stack_create(&f.stack, f.loop, &settings, &handlers), 0);
-	netaddr_set_cstr(&f.server_addr, "127.0.0.1", 0);
-	assert_int_equal(sip_transport_listen(sip_stack_transport(f.stack), SIP_TRANSPORT_UDP, &f.server_addr), 0);
-	netaddr_set_port(&f.server_addr, sip_transport_port(sip_stack_transport(f.stack), SIP_TRANSPORT_UDP));
-	f.peer_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	netaddr_set_cstr(&f.peer_addr, "127.0.0.1", 0);
-	bind(f.peer_fd, &f.peer_addr.u.sa, f.peer_addr.len);
-	socklen_t len = sizeof(f.peer_addr.u.storage);
-	getsockname(f.peer_fd, &f.peer_addr.u.sa, &len);
-	f.peer_addr.len = len;
-	*state = &f;
+	struct sip_stack_handlers handlers = { .request = on_request, .arg = f };
+	assert_int_equal(loop_create(&f->loop), 0);
+	assert_int_equal(sip_stack_create(&f->stack, f->loop, &settings, &handlers), 0);
+	netaddr_set_cstr(&f->server_addr, "127.0.0.1", 0);
+	assert_int_equal(sip_transport_listen(sip_stack_transport(f->stack), SIP_TRANSPORT_UDP, &f->server_addr), 0);
+	netaddr_set_port(&f->server_addr, sip_transport_port(sip_stack_transport(f->stack), SIP_TRANSPORT_UDP));
+	f->peer_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	netaddr_set_cstr(&f->peer_addr, "127.0.0.1", 0);
+	bind(f->peer_fd, &f->peer_addr.u.sa, f->peer_addr.len);
+	socklen_t len = sizeof(f->peer_addr.u.storage);
+	getsockname(f->peer_fd, &f->peer_addr.u.sa, &len);
+	f->peer_addr.len = len;
 	return 0;
 }
 
-static int teardown(void **state)
+static void fixture_fini(void *state)
 {
-	struct fixture *f = *state;
+	struct fixture *f = state;
 	sip_stack_destroy(f->stack);
 	loop_destroy(f->loop);
 	close(f->peer_fd);
-	return 0;
 }
+
+static const struct leak_fixture stack_fixture = { sizeof(struct fixture), fixture_init,
+						   fixture_fini };
 
 static void stop_loop(void *arg)
 {
@@ -212,12 +213,21 @@ static void test_client_invite(void **state)
 	sip_ctrans_abandon(ct);
 }
 
+/* OpenSSL's random generator (branches and tags) and the log's time zone
+ * are set up on first use and kept: one exchange before the per-test
+ * accounting starts. */
+static int warm_up(void **state)
+{
+	(void)state;
+	return leak_warm_up(&stack_fixture, test_server_retransmission);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_server_retransmission, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_request_answered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_invite, setup, teardown),
+		leak_test(test_server_retransmission, &stack_fixture),
+		leak_test(test_bad_request_answered, &stack_fixture),
+		leak_test(test_client_invite, &stack_fixture),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, warm_up, NULL);
 }

@@ -43,34 +43,26 @@ static const enum srtp_profile all_profiles[] = {
 /* ------------------------------------------------------------- fixture */
 
 struct env {
-	size_t allocated_before;
 	struct srtp_session *a, *b; /* b's remote key is a's local key and back */
 	struct mbuf text;
 };
 
-static int env_setup(void **state)
+static int env_init(void *state)
 {
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
+	struct env *e = state;
 	mbuf_init(&e->text);
-	*state = e;
 	return 0;
 }
 
-static int env_teardown(void **state)
+static void env_fini(void *state)
 {
-	struct env *e = *state;
-	size_t before = e->allocated_before;
+	struct env *e = state;
 	mem_deref(e->a);
 	mem_deref(e->b);
 	mbuf_free(&e->text);
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
 }
+
+static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
 
 /* Two sessions facing each other, with fresh keys as SDES would make. */
 static void pair_make(struct env *e, enum srtp_profile profile)
@@ -704,34 +696,38 @@ static void test_sdes_print(void **state)
 	assert_int_equal(sdes_crypto_generate(&other, 1000000000, SRTP_PROFILE_AES128_CM_SHA1_80), EINVAL);
 }
 
-int main(void)
+/* OpenSSL sets up state on first use and keeps it: every profile, both
+ * directions and SDES text once, before the per-test accounting starts. */
+static void warm_up(void **state)
 {
-	/* OpenSSL sets up state on first use and keeps it: do that before
-	 * the per-test memory accounting starts. */
-	struct env warm = { 0 };
-	mbuf_init(&warm.text);
+	struct env *e = *state;
 	for (size_t p = 0; p < PROFILE_COUNT; p++) {
 		uint8_t buf[BUF_SIZE];
 		size_t len = rtp_make(buf, 1, 1);
 		struct sdes_crypto made, parsed;
 		const char *reason;
-		pair_make(&warm, all_profiles[p]);
-		srtp_session_protect_rtp(warm.a, buf, &len, sizeof(buf));
-		srtp_session_unprotect_rtp(warm.b, buf, &len);
+		pair_make(e, all_profiles[p]);
+		srtp_session_protect_rtp(e->a, buf, &len, sizeof(buf));
+		srtp_session_unprotect_rtp(e->b, buf, &len);
 		len = rtcp_make(buf, 1);
-		srtp_session_protect_rtcp(warm.a, buf, &len, sizeof(buf));
-		srtp_session_unprotect_rtcp(warm.b, buf, &len);
+		srtp_session_protect_rtcp(e->a, buf, &len, sizeof(buf));
+		srtp_session_unprotect_rtcp(e->b, buf, &len);
 		buf[0] ^= 1;
-		srtp_session_unprotect_rtcp(warm.b, buf, &len);
+		srtp_session_unprotect_rtcp(e->b, buf, &len);
 		sdes_crypto_generate(&made, 1, all_profiles[p]);
-		sdes_crypto_print(&warm.text, &made);
-		sdes_crypto_parse(&parsed, mbuf_slice(&warm.text), &reason);
-		mbuf_reset(&warm.text);
-		pair_free(&warm);
+		sdes_crypto_print(&e->text, &made);
+		sdes_crypto_parse(&parsed, mbuf_slice(&e->text), &reason);
+		mbuf_reset(&e->text);
+		pair_free(e);
 	}
-	mbuf_free(&warm.text);
+}
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+int main(void)
+{
+	if (leak_warm_up(&env_fixture, warm_up))
+		return 1;
+
+#define T(name) leak_test(name, &env_fixture)
 	const struct CMUnitTest tests[] = {
 		T(test_known_answer_cm_80), T(test_known_answer_gcm), T(test_round_trip),
 		T(test_tampered),           T(test_replay),           T(test_replay_window),

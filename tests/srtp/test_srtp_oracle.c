@@ -46,32 +46,6 @@ static const enum srtp_profile all_profiles[] = {
 };
 #define PROFILE_COUNT (sizeof(all_profiles) / sizeof(all_profiles[0]))
 
-/* ------------------------------------------------------------- fixture */
-
-struct env {
-	size_t allocated_before;
-};
-
-static int env_setup(void **state)
-{
-	size_t before = allocated_bytes();
-	struct env *e = calloc(1, sizeof(*e));
-	if (!e)
-		return -1;
-	e->allocated_before = before;
-	*state = e;
-	return 0;
-}
-
-static int env_teardown(void **state)
-{
-	struct env *e = *state;
-	size_t before = e->allocated_before;
-	free(e);
-	assert_int_equal(allocated_bytes(), before);
-	return 0;
-}
-
 /* ------------------------------------------------------------- libsrtp2 as the oracle */
 
 /* A libsrtp session as the code this replaced made them. */
@@ -455,7 +429,7 @@ int main(void)
 		mem_deref(ours);
 	}
 
-#define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
+#define T(name) leak_test(name, NULL)
 	const struct CMUnitTest tests[] = {
 		T(test_oracle),
 		T(test_oracle_sender_repeats),

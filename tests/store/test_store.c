@@ -7,6 +7,8 @@
  * daemon or rtcbridge-ctl) where locking matters.
  */
 #include "store/store.h"
+#include "core/log.h"
+#include "leakcheck.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -26,15 +28,13 @@ struct fixture {
 	struct store *store;
 };
 
-static int setup(void **state)
+static int fixture_init(void *state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
+	struct fixture *f = state;
 	strcpy(f->dir, "/tmp/test_store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	assert_int_equal(store_open(&f->store, f->dir), 0);
-	*state = f;
-	return 0;
+	if (!mkdtemp(f->dir))
+		return -1;
+	return store_open(&f->store, f->dir);
 }
 
 static void remove_db(const char *dir)
@@ -48,14 +48,15 @@ static void remove_db(const char *dir)
 	rmdir(dir);
 }
 
-static int teardown(void **state)
+static void fixture_fini(void *state)
 {
-	struct fixture *f = *state;
+	struct fixture *f = state;
 	store_close(f->store);
 	remove_db(f->dir);
-	free(f);
-	return 0;
 }
+
+static const struct leak_fixture store_fixture = { sizeof(struct fixture), fixture_init,
+						   fixture_fini };
 
 static void reopen(struct fixture *f)
 {
@@ -600,28 +601,40 @@ static void test_cdr_round_trip(void **state)
 	assert_string_equal(r.call_id[0], "cdr-2");
 }
 
+/* SQLite, OpenSSL's digests (HA1) and the C library's time zone (read at
+ * the log's first line) are set up on first use and kept: do that before
+ * the per-test accounting starts. */
+static int warm_up(void **state)
+{
+	(void)state;
+	log_notice("test_store: starting");
+	return leak_warm_up(&store_fixture, test_user_add_ha1);
+}
+
 int main(void)
 {
+#define T(name) leak_test(name, &store_fixture)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_user_add_ha1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_replace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_name_invalid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_transaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_seen_by_other_connection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_realms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binding_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cdr_round_trip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binding_replace_and_null_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binding_expired_purged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binding_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flush_busy_keeps_queue, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_flushes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_persistence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_creates_private_dir, setup, teardown),
+		T(test_user_add_ha1),
+		T(test_user_unknown),
+		T(test_user_replace),
+		T(test_user_del),
+		T(test_user_list),
+		T(test_user_name_invalid),
+		T(test_transaction),
+		T(test_user_seen_by_other_connection),
+		T(test_realms),
+		T(test_binding_round_trip),
+		T(test_cdr_round_trip),
+		T(test_binding_replace_and_null_fields),
+		T(test_binding_expired_purged),
+		T(test_binding_del),
+		T(test_flush_busy_keeps_queue),
+		T(test_close_flushes),
+		T(test_reopen_persistence),
+		T(test_newer_schema_refused),
+		T(test_open_creates_private_dir),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+#undef T
+	return cmocka_run_group_tests(tests, warm_up, NULL);
 }
