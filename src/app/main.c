@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/tls.h"
+#include "http/server.h"
 #include "http/static.h"
 #include "media/engine.h"
 #include "ng/server.h"
@@ -111,7 +112,14 @@ static void collect_names(struct server *srv, const struct config *cfg)
 	}
 }
 
-static int start_listeners(struct server *srv, const struct config *cfg)
+/* An upgraded WebSocket from the HTTP server: SIP's from now on. */
+static int adopt_websocket(struct stream *s, bool secure, void *arg)
+{
+	struct server *srv = arg;
+	return sip_transport_adopt_websocket(sip_stack_transport(srv->sip), s, secure);
+}
+
+static int start_listeners(struct server *srv, struct http_server *http, const struct config *cfg)
 {
 	struct sip_transport *t = sip_stack_transport(srv->sip);
 	struct {
@@ -123,15 +131,23 @@ static int start_listeners(struct server *srv, const struct config *cfg)
 		      { SIP_TRANSPORT_WSS, cfg->https_port },
 		      { SIP_TRANSPORT_WS, cfg->http_port } };
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		enum sip_transport_type type = kinds[k].type;
 		if (!kinds[k].port)
 			continue;
 		for (size_t i = 0; i < cfg->listen_address_count; i++) {
-			struct netaddr addr;
+			struct netaddr addr, bound;
+			int err;
 			if (netaddr_set_cstr(&addr, cfg->listen_addresses[i], kinds[k].port)) {
 				log_error("listen address '%s' is not an IP address", cfg->listen_addresses[i]);
 				return EINVAL;
 			}
-			int err = sip_transport_listen(t, kinds[k].type, &addr);
+			/* WS and WSS: the HTTP server's port, SIP's once upgraded */
+			if (type == SIP_TRANSPORT_WS || type == SIP_TRANSPORT_WSS) {
+				err = http_server_listen(http, &addr, type == SIP_TRANSPORT_WSS, &bound);
+				if (!err)
+					err = sip_transport_announce(t, type, &bound);
+			} else
+				err = sip_transport_listen(t, type, &addr);
 			if (err)
 				return err;
 		}
@@ -262,6 +278,7 @@ int main(int argc, char **argv)
 	struct media_engine *engine = NULL;
 	struct ng_server *ng = NULL;
 	struct control *control = NULL;
+	struct http_server *http = NULL;
 	int err = 0;
 	server_settings_from_config(&srv.settings, &cfg);
 	struct signals sig = { .fd = -1 };
@@ -304,11 +321,17 @@ int main(int argc, char **argv)
 		.max_message_size = cfg.max_message_size,
 		.idle_timeout_s = cfg.tcp_idle_timeout,
 		.tls = srv.tls ? tls_ctx_ssl(srv.tls) : NULL,
+	};
+	struct http_server_settings http_settings = {
+		.tls = settings.tls,
+		.max_head = cfg.max_header_size,
+		.idle_timeout_s = cfg.tcp_idle_timeout,
 		.ws = { .allowed_origins = origins, .allowed_origin_count = cfg.allowed_origin_count,
 			.path = "/ws", .subprotocol = "sip" },
-		.max_http_head = cfg.max_header_size,
-		.http = srv.web ? serve_web : NULL,
-		.http_arg = srv.web,
+		.route = srv.web ? serve_web : NULL,
+		.route_arg = srv.web,
+		.upgrade = adopt_websocket,
+		.upgrade_arg = &srv,
 	};
 	struct sip_stack_handlers handlers = {
 		.request = router_handle_request,
@@ -322,7 +345,9 @@ int main(int argc, char **argv)
 		goto out;
 	if ((err = location_create(&srv.location, srv.loop, srv.store)))
 		goto out;
-	if ((err = start_listeners(&srv, &cfg)))
+	if ((err = http_server_create(&http, srv.loop, &http_settings)))
+		goto out;
+	if ((err = start_listeners(&srv, http, &cfg)))
 		goto out;
 	if ((err = start_media(&srv, &cfg, &engine, &ng)))
 		goto out;
@@ -360,6 +385,7 @@ out:
 	media_engine_destroy(engine);
 	location_destroy(srv.location);
 	srv.location = NULL; /* connections closing below must not reach it */
+	http_server_destroy(http);
 	sip_stack_destroy(srv.sip);
 	auth_nonces_destroy(srv.nonces);
 	tls_ctx_free(srv.tls);

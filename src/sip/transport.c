@@ -51,6 +51,8 @@ void sip_transport_destroy(struct sip_transport *t)
 		return;
 	conn_close_all(t);
 	for (size_t i = 0; i < t->listener_count; i++) {
+		if (t->listeners[i].fd < 0)
+			continue; /* announced: the HTTP server's socket */
 		loop_fd_del(t->loop, &t->listeners[i].reg);
 		close(t->listeners[i].fd);
 	}
@@ -140,24 +142,22 @@ static int udp_send(struct sip_listener *l, const struct netaddr *dst, struct sl
 
 /* ------------------------------------------------------------ listeners */
 
-static int open_socket(const struct netaddr *addr, int type)
+static int open_udp_socket(const struct netaddr *addr)
 {
-	int fd = socket(netaddr_family(addr), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(netaddr_family(addr), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int on = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (netaddr_family(addr) == AF_INET6)
+	if (netaddr_family(addr) == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (type == SOCK_DGRAM) {
-		if (netaddr_family(addr) == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
-		else
-			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
-		int size = 4 * 1024 * 1024;
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	} else {
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 	}
+	int size = 4 * 1024 * 1024;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	if (bind(fd, &addr->u.sa, addr->len) < 0) {
 		int err = errno;
 		close(fd);
@@ -175,43 +175,61 @@ static void listener_readable(int fd, uint32_t events, void *arg)
 	conn_accept(l);
 }
 
+/* A listener entry for addr (fd -1: announced only); its address as bound. */
+static struct sip_listener *listener_add(struct sip_transport *t, enum sip_transport_type type,
+					 int fd, const struct netaddr *addr)
+{
+	struct sip_listener *l = &t->listeners[t->listener_count++];
+
+	l->transport = t;
+	l->type = type;
+	l->fd = fd;
+	l->addr = *addr;
+	if (fd >= 0) {
+		socklen_t len = sizeof(l->addr.u.storage);
+		getsockname(fd, &l->addr.u.sa, &len);
+		l->addr.len = len;
+	}
+	return l;
+}
+
 int sip_transport_listen(struct sip_transport *t, enum sip_transport_type type,
 			 const struct netaddr *addr)
 {
 	char where[NETADDR_STRLEN];
 	if (t->listener_count == TRANSPORT_MAX_LISTENERS)
 		return ENOSPC;
-	if ((type == SIP_TRANSPORT_TLS || type == SIP_TRANSPORT_WSS) && !t->settings.tls)
+	if (type == SIP_TRANSPORT_WS || type == SIP_TRANSPORT_WSS ||
+	    (type == SIP_TRANSPORT_TLS && !t->settings.tls))
 		return EINVAL;
 	bool datagram = type == SIP_TRANSPORT_UDP;
-	int fd = open_socket(addr, datagram ? SOCK_DGRAM : SOCK_STREAM);
+	int fd = datagram ? open_udp_socket(addr) : stream_listen(addr);
 	if (fd < 0) {
 		int err = errno;
 		log_error("cannot listen on %s %s: %s", sip_transport_name(type),
 			  netaddr_str(addr, where, sizeof(where)), strerror(err));
 		return err;
 	}
-	if (!datagram && listen(fd, 1024) < 0) {
-		int err = errno;
-		close(fd);
-		return err;
-	}
-	struct sip_listener *l = &t->listeners[t->listener_count];
-	l->transport = t;
-	l->type = type;
-	l->fd = fd;
-	l->addr = *addr;
-	socklen_t len = sizeof(l->addr.u.storage);
-	getsockname(fd, &l->addr.u.sa, &len);
-	l->addr.len = len;
+	struct sip_listener *l = listener_add(t, type, fd, addr);
 	int err = loop_fd_add(t->loop, &l->reg, fd, EPOLLIN, datagram ? udp_readable : listener_readable, l);
 	if (err) {
+		t->listener_count--;
 		close(fd);
 		return err;
 	}
-	t->listener_count++;
 	log_notice("listening on %s %s", sip_transport_name(type),
 		   netaddr_str(&l->addr, where, sizeof(where)));
+	return 0;
+}
+
+int sip_transport_announce(struct sip_transport *t, enum sip_transport_type type,
+			   const struct netaddr *addr)
+{
+	if (t->listener_count == TRANSPORT_MAX_LISTENERS)
+		return ENOSPC;
+	if (type != SIP_TRANSPORT_WS && type != SIP_TRANSPORT_WSS)
+		return EINVAL;
+	listener_add(t, type, -1, addr);
 	return 0;
 }
 

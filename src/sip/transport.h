@@ -19,9 +19,12 @@
  * WebSocket connections are only ever accepted, never opened: a browser
  * can be reached over the connection it opened, or not at all.
  *
- * A WS/WSS listener is also the HTTP server of its port (the web phone and
- * the SIP WebSocket share one port, as browsers expect): requests that are
- * not the WebSocket upgrade go to the http handler (conn_ws.c).
+ * WS and WSS connections come from the HTTP server (http/server.h), which
+ * owns their port (the web phone and the SIP WebSocket share one, as
+ * browsers expect), answers the upgrade and hands the connection over
+ * (sip_transport_adopt_websocket); the transport knows that port as
+ * announced (sip_transport_announce) for Via, Record-Route and "is this
+ * URI us".
  */
 #ifndef RTCB_SIP_TRANSPORT_H
 #define RTCB_SIP_TRANSPORT_H
@@ -29,7 +32,6 @@
 #include "core/mbuf.h"
 #include "core/netaddr.h"
 #include "core/slice.h"
-#include "http/request.h"
 #include "http/ws.h"
 #include "sip/msg.h"
 
@@ -41,18 +43,11 @@ struct sip_transport;
 
 typedef void(sip_recv_handler)(struct sip_msg *msg, const struct sip_parse_error *err, void *arg);
 typedef void(sip_conn_close_handler)(struct sip_conn *conn, void *arg);
-/* Write a whole HTTP response to req into out. */
-typedef void(sip_http_handler)(const struct http_request *req, struct mbuf *out, void *arg);
 
 struct sip_transport_settings {
 	size_t max_message_size; /* also the largest WebSocket message */
 	unsigned idle_timeout_s;
-	SSL_CTX *tls; /* NULL: no TLS, no WSS */
-	/* WS/WSS listeners */
-	struct ws_policy ws;        /* path, subprotocol, allowed origins (secure: set per connection) */
-	size_t max_http_head;       /* request line + headers */
-	sip_http_handler *http;     /* requests other than the upgrade; NULL: 404 */
-	void *http_arg;
+	SSL_CTX *tls; /* NULL: no TLS */
 };
 
 int sip_transport_create(struct sip_transport **tp, struct loop *loop,
@@ -63,6 +58,16 @@ void sip_transport_destroy(struct sip_transport *t);
 /* Listen on addr (UDP socket, or TCP/TLS listening socket). */
 int sip_transport_listen(struct sip_transport *t, enum sip_transport_type type,
 			 const struct netaddr *addr);
+/* WS or WSS is served at addr (the HTTP server's listener, port known):
+ * ours for Via, Record-Route and sip_transport_port(). */
+int sip_transport_announce(struct sip_transport *t, enum sip_transport_type type,
+			   const struct netaddr *addr);
+
+struct stream;
+/* A WebSocket connection the HTTP server accepted and upgraded (WSS when
+ * secure): the transport takes a reference to s and reads SIP from it.
+ * 0 or ENOMEM. */
+int sip_transport_adopt_websocket(struct sip_transport *t, struct stream *s, bool secure);
 
 /*
  * Send bytes. conn, when given and still open, is used as is (responses go

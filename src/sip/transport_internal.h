@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "core/mbuf.h"
 #include "core/route.h"
+#include "core/stream.h"
 #include "sip/transport.h"
 
 #define TRANSPORT_MAX_LISTENERS 16
@@ -41,21 +42,10 @@ struct sip_conn {
 	struct sip_transport *transport;
 	uint64_t id;
 	enum sip_transport_type type;
-	struct netaddr remote, local;
-	struct loop_fd reg;
-	struct loop_timer idle_timer;
-	int fd;
-	SSL *ssl;
-	bool connecting;   /* outgoing TCP connect in progress */
+	struct netaddr remote;
+	struct stream *stream; /* socket, TLS, buffers, idle time */
 	bool open;
-	bool close_when_flushed; /* close once wbuf is written (HTTP errors, WebSocket close) */
-	const char *finish_reason;
-	bool upgraded;     /* WS/WSS: past the HTTP upgrade, speaking WebSocket */
-	struct ws_reader ws;
-	unsigned keep_alive_s;
-	char *rbuf;
-	size_t rlen, rcap;
-	struct mbuf wbuf;  /* bytes not yet accepted by the socket */
+	struct ws_reader ws;   /* WS/WSS */
 };
 
 void transport_deliver(struct sip_transport *t, const char *data, size_t len, bool stream,
@@ -74,8 +64,8 @@ static inline bool conn_is_websocket(const struct sip_conn *c)
 {
 	return c->type == SIP_TRANSPORT_WS || c->type == SIP_TRANSPORT_WSS;
 }
-/* Consume what can be consumed of rbuf on a WS/WSS connection (conn_ws.c);
- * returns the bytes used. */
+/* Consume what can be consumed of the input of a WS/WSS connection
+ * (conn_ws.c); returns the bytes used. */
 size_t conn_ws_process(struct sip_conn *c);
 int conn_open(struct sip_transport *t, enum sip_transport_type type, const struct netaddr *dst,
 	      struct sip_conn **connp);
