@@ -543,7 +543,7 @@ class Daemon:
 
 
 class Checks:
-    """Counts checks; each prints one line. A test ends with finish()."""
+    """Counts checks; each prints one line. A test ends with summary()."""
 
     def __init__(self, name):
         self.name = name
@@ -567,6 +567,42 @@ class Checks:
         else:
             print("[%s] all %d checks passed" % (self.name, total))
         return not self.failed
+
+
+def build_dir():
+    """The build directory a test runs against: its first argument, else
+    $RTCBRIDGE_BUILD, else build/ at the top of the repository."""
+    if len(sys.argv) > 1:
+        return sys.argv[1]
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    return os.environ.get("RTCBRIDGE_BUILD", os.path.join(os.path.abspath(top), "build"))
+
+
+def run_test(checks, daemon, body, cleanup=()):
+    """The frame of a test against one daemon: start it, run body(); then it
+    must still run and stop on SIGTERM within 5 s with status 0. An exception
+    out of body (a step the test cannot go on from) is a failed check.
+    Whatever happened, each function in cleanup is called (sockets, files the
+    test made), the daemon is stopped and its temporary directory removed
+    (kept after a failure outside CI, or with KEEP_TMP=1). Returns the exit
+    status: 0 when every check passed."""
+    failed = True
+    try:
+        daemon.start()
+        body()
+        checks.check("daemon still running", daemon.running())
+        err = daemon.stop()
+        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
+    except (AssertionError, OSError, ValueError) as e:
+        checks.check("test ran to the end", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        failed = not checks.summary()
+        for f in cleanup:
+            f()
+        if daemon.running():
+            daemon.stop()
+        daemon.cleanup(failed)
+    return 1 if failed else 0
 
 
 def shared_dir(top):

@@ -124,7 +124,6 @@ from medialib import (BROWSER_FP, audio_port, browser_sdp, c_addrs, check_conten
                       check_content_type, check_plain, check_webrtc, phone_sdp, rtp, sdp_text as text,
                       send_and_receive)
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 PORT_MIN, PORT_MAX = 25900, 25999
 RELAY_PORTS = (PORT_MIN, PORT_MAX)
@@ -1584,8 +1583,7 @@ def timeout_body(checks):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
+    build = siplib.build_dir()
     checks = siplib.Checks(NAME)
     t0 = time.monotonic()
     run(build, checks, "auto", auto_body(checks))

@@ -45,18 +45,15 @@ def query(ng, call_id):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(os.path.dirname(os.path.dirname(HERE)), "build"))
     checks = siplib.Checks("test_ng_timeout")
-    daemon = siplib.Daemon(build, "ng-timeout", extra=config_extra(timeout=TIMEOUT))
-    failed = True
+    daemon = siplib.Daemon(siplib.build_dir(), "ng-timeout", extra=config_extra(timeout=TIMEOUT))
     ng = Ng()
     phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     phone_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
+
+    def steps():
         phone_a.bind((HOST, 0))
         phone_b.bind((HOST, 0))
-        daemon.start()
 
         silent = "ng-silent-%d@%s" % (os.getpid(), HOST)
         if set_up(ng, checks, silent, phone_a, phone_b) is None:
@@ -93,21 +90,7 @@ def main():
         _, _, r = ng.request({"command": "delete", "call-id": talking, "from-tag": "tag-a"})
         checks.check("delete -> ok", r is not None and r.get("result") == "ok", repr(r))
 
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError, ValueError) as e:
-        print("[test_ng_timeout] FAIL: %s" % e)
-        checks.summary()
-    finally:
-        ng.close()
-        phone_a.close()
-        phone_b.close()
-        if daemon.running():
-            daemon.stop()
-        daemon.cleanup(failed)
-    return 1 if failed else 0
+    return siplib.run_test(checks, daemon, steps, cleanup=(ng.close, phone_a.close, phone_b.close))
 
 
 if __name__ == "__main__":
