@@ -9,6 +9,7 @@
  */
 #include "http/ws.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,12 +59,6 @@ static int env_teardown(void **state)
 	free(e);
 	assert_int_equal(allocated_bytes(), before);
 	return 0;
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
 }
 
 /* ------------------------------------------------------------- handshake */

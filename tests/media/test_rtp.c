@@ -10,6 +10,7 @@
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -55,12 +56,6 @@ static int env_teardown(void **state)
 	free(e);
 	assert_int_equal(allocated_bytes(), before);
 	return 0;
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
 }
 
 static int collect(const struct rtcp_packet *pkt, void *arg)

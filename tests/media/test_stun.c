@@ -8,6 +8,7 @@
  */
 #include "media/stun.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -123,12 +124,6 @@ static int env_teardown(void **state)
 	free(e);
 	assert_int_equal(allocated_bytes(), before);
 	return 0;
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
 }
 
 static void assert_bytes(const struct mbuf *out, const uint8_t *expected, size_t len)
