@@ -472,9 +472,11 @@ invite_timeout = %d
 class Daemon:
     """Start build/rtcbridge on a temporary state directory, wait until it
     answers OPTIONS (10 s at most), stop it with SIGTERM (it must exit with
-    status 0 within 5 s). The log is printed when the test failed."""
+    status 0 within 5 s). The log is printed when the test failed.
+    web_files ({name: bytes}) makes a web root inside the temporary
+    directory; config goes to write_config()."""
 
-    def __init__(self, build, name, **config):
+    def __init__(self, build, name, web_files=None, **config):
         self.build = os.path.abspath(build)
         self.binary = os.path.join(self.build, "rtcbridge")
         self.ctl_binary = os.path.join(self.build, "rtcbridge-ctl")
@@ -486,6 +488,12 @@ class Daemon:
         os.makedirs(self.state)
         self.conf = os.path.join(self.tmp, "rtcbridge.conf")
         self.log_path = os.path.join(self.tmp, "rtcbridge.log")
+        if web_files is not None:
+            config["web_root"] = os.path.join(self.tmp, "web")
+            os.makedirs(config["web_root"])
+            for file, data in web_files.items():
+                with open(os.path.join(config["web_root"], file), "wb") as f:
+                    f.write(data)
         config.setdefault("written_for", name)
         write_config(self.conf, self.state, **config)
         self.proc = None

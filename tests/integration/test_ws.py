@@ -17,11 +17,9 @@ the same port, against a real rtcbridge, with a small stdlib client.
     to that user gets 480 within a second, not after a timeout.
 """
 import os
-import shutil
 import socket
 import ssl
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -134,10 +132,7 @@ def answer_message(user, timeout=3.0):
 
 def main():
     checks = siplib.Checks("test_ws")
-    web_root = tempfile.mkdtemp(prefix="rtcbridge-web.")
-    with open(os.path.join(web_root, "index.html"), "wb") as f:
-        f.write(INDEX)
-    daemon = siplib.Daemon(siplib.build_dir(), "ws", web_root=web_root,
+    daemon = siplib.Daemon(siplib.build_dir(), "ws", web_files={"index.html": INDEX},
                            allowed_origins=("https://phone.example.org",))
     users = []
 
@@ -332,7 +327,6 @@ def main():
     def close():
         for u in users:
             u.conn.close()
-        shutil.rmtree(web_root, ignore_errors=True)
 
     return siplib.run_test(checks, daemon, steps, cleanup=[close])
 
