@@ -121,8 +121,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from siplib import status_of  # noqa: E402
 from medialib import (BROWSER_FP, audio_port, browser_sdp, c_addrs, check_content_length,  # noqa: E402
-                      check_content_type, check_plain, check_webrtc, phone_sdp, rtp, sdp_text as text,
-                      send_and_receive)
+                      check_content_type, check_plain, check_webrtc, media_socket, phone_sdp, rtp,
+                      sdp_text as text, send_and_receive)
 
 HOST = "127.0.0.1"
 PORT_MIN, PORT_MAX = 25900, 25999
@@ -612,12 +612,6 @@ def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_
 
 
 # ---- RTP -------------------------------------------------------------------------
-
-def media_socket():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    return s
-
 
 # ---- scenarios (anchor = auto) -----------------------------------------------------
 

@@ -15,27 +15,23 @@ All on 127.0.0.1, every wait bounded.
 """
 import os
 import re
-import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import media_of, send_and_receive  # noqa: E402
+from medialib import media_of, media_socket, send_and_receive  # noqa: E402
 from nglib import HOST, PORT_MAX, PORT_MIN, Ng, config_extra, phone_sdp  # noqa: E402
 
 
 def main():
     checks = siplib.Checks("test_ng")
-    daemon = siplib.Daemon(siplib.build_dir(), "ng", extra=config_extra())
     ng = Ng()
-    phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    phone_a, phone_b = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ng", extra=config_extra())
 
     def steps():
-        phone_a.bind((HOST, 0))
-        phone_b.bind((HOST, 0))
         call_id = "ng-test-%d@%s" % (os.getpid(), HOST)
 
         _, _, r = ng.request({"command": "ping"})

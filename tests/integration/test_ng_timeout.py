@@ -12,7 +12,6 @@ sends delete (nglib.py's daemon settings, ng client and phone, with
 All on 127.0.0.1, every wait bounded.
 """
 import os
-import socket
 import sys
 import time
 
@@ -20,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import media_of, rtp  # noqa: E402
+from medialib import media_of, media_socket, rtp  # noqa: E402
 from nglib import HOST, Ng, config_extra, phone_sdp  # noqa: E402
 
 TIMEOUT = 2
@@ -46,14 +45,11 @@ def query(ng, call_id):
 
 def main():
     checks = siplib.Checks("test_ng_timeout")
-    daemon = siplib.Daemon(siplib.build_dir(), "ng-timeout", extra=config_extra(timeout=TIMEOUT))
     ng = Ng()
-    phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    phone_a, phone_b = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ng-timeout", extra=config_extra(timeout=TIMEOUT))
 
     def steps():
-        phone_a.bind((HOST, 0))
-        phone_b.bind((HOST, 0))
 
         silent = "ng-silent-%d@%s" % (os.getpid(), HOST)
         if set_up(ng, checks, silent, phone_a, phone_b) is None:

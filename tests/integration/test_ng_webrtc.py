@@ -48,7 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import (BROWSER_UFRAG, audio_port, browser_sdp, check_plain, check_webrtc,  # noqa: E402
+from medialib import (BROWSER_UFRAG, audio_port, browser_sdp, check_plain, check_webrtc, media_socket,  # noqa: E402
                       send_and_receive)
 from nglib import HOST, RELAY_PORTS, Ng, config_extra, phone_sdp  # noqa: E402
 
@@ -253,14 +253,11 @@ def sdes_phone_offers(checks, ng, sdes_phone, phone):
 
 def main():
     checks = siplib.Checks("test_ng_webrtc")
-    daemon = siplib.Daemon(siplib.build_dir(), "ngw", extra=config_extra())
     ng = Ng()
-    browser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    browser, phone = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ngw", extra=config_extra())
 
     def steps():
-        browser.bind((HOST, 0))
-        phone.bind((HOST, 0))
         browser_offers(checks, ng, browser, phone)
         phone_offers(checks, ng, browser, phone)
         sdes_phone_offers(checks, ng, browser, phone)
