@@ -8,6 +8,7 @@
  */
 #include "http/request.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,19 +48,6 @@ static int parse(struct env *e, const char *text)
 {
 	memset(&e->err, 0, sizeof(e->err));
 	return http_request_parse(text, strlen(text), MAX_HEAD, &e->req, &e->err);
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	assert_true(slice_is_set(s));
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
-}
-
-static void assert_inside(struct slice s, const char *buf, size_t len)
-{
-	if (slice_is_set(s))
-		assert_true(s.p >= buf && s.p + s.len <= buf + len);
 }
 
 /* ------------------------------------------------------------- parsing */

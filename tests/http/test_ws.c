@@ -9,6 +9,7 @@
  */
 #include "http/ws.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,12 +51,6 @@ static void env_fini(void *state)
 }
 
 static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
-}
 
 /* ------------------------------------------------------------- handshake */
 

@@ -8,6 +8,7 @@
  */
 #include "ice/stun.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -115,12 +116,6 @@ static void env_fini(void *state)
 }
 
 static const struct leak_fixture env_fixture = { sizeof(struct env), env_init, env_fini };
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
-}
 
 static void assert_bytes(const struct mbuf *out, const uint8_t *expected, size_t len)
 {

@@ -91,40 +91,15 @@ CONF_HTTPS_PORT=${CONF_HTTPS_PORT:-$HTTPS_PORT}
 CONF_HTTP_PORT=${CONF_HTTP_PORT:-$HTTP_PORT}
 CONF_EXTRA=${CONF_EXTRA:-} # appended verbatim (more sections)
 
+# rtcb_config: write $CONF from the CONF_* settings (siplib.py writes it, as
+# it does for the Python tests).
 rtcb_config() {
-	cat >"$CONF" <<EOF
-; written by tests/integration/lib.sh for $TEST_NAME
-[general]
-log_level = $CONF_LOG_LEVEL
-syslog = no
-state_dir = $STATE
-
-[sip]
-listen = $SIP_HOST, $SIP_HOST6
-udp_port = $SIP_PORT
-tcp_port = $SIP_PORT
-tls_port = $CONF_TLS_PORT
-domains = $CONF_DOMAINS
-max_message_size = 65535
-tcp_idle_timeout = $CONF_TCP_IDLE_TIMEOUT
-
-[registrar]
-min_expires = $CONF_MIN_EXPIRES
-max_expires = 3600
-default_expires = 3600
-max_contacts = 10
-
-[auth]
-nonce_lifetime = $CONF_NONCE_LIFETIME
-
-[http]
-https_port = $CONF_HTTPS_PORT
-http_port = $CONF_HTTP_PORT
-
-[proxy]
-invite_timeout = $CONF_INVITE_TIMEOUT
-$CONF_EXTRA
-EOF
+	python3 "$LIB_DIR/siplib.py" config "$CONF" --written-for="$TEST_NAME" --state-dir="$STATE" \
+		--log-level="$CONF_LOG_LEVEL" --domains="$CONF_DOMAINS" \
+		--nonce-lifetime="$CONF_NONCE_LIFETIME" --tcp-idle-timeout="$CONF_TCP_IDLE_TIMEOUT" \
+		--min-expires="$CONF_MIN_EXPIRES" --invite-timeout="$CONF_INVITE_TIMEOUT" \
+		--tls-port="$CONF_TLS_PORT" --https-port="$CONF_HTTPS_PORT" --http-port="$CONF_HTTP_PORT" \
+		--extra="$CONF_EXTRA" || fail "cannot write $CONF"
 }
 
 # Start the daemon and wait (10 s at most) until it answers OPTIONS with 200

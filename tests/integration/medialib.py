@@ -186,6 +186,14 @@ def rtp(seq, ssrc, stride=1):
                                                                         for i in range(160))
 
 
+def media_socket():
+    """A UDP socket on 127.0.0.1, a port of the kernel's choosing: a phone's
+    or a browser's media end. The caller closes it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((HOST, 0))
+    return s
+
+
 def send_and_receive(src, dst_port, dst_sock, ssrc, count=50, wait=3, stride=1):
     """count packets (rtp(..., stride)) src -> 127.0.0.1:dst_port; (sent, those
     dst_sock got within wait s, in order)."""

@@ -5,8 +5,9 @@ responses with a deadline, parses them just enough to assert on (start line,
 headers, body) and answers Digest challenges. It is deliberately independent
 of rtcbridge's own parser: the tests must not share its bugs.
 
-Used by lib.sh to wait until the daemon answers (`python3 siplib.py ping`),
-by test_torture.py and by test_auth.py.
+Used by lib.sh to write the daemon's configuration (`python3 siplib.py
+config`) and to wait until the daemon answers (`python3 siplib.py ping`), and
+by the Python tests, which also run their daemon with it (Daemon, run_test).
 """
 
 import base64
@@ -412,7 +413,7 @@ def ping(host, port, transport="udp", timeout=1.0):
         conn.close()
 
 
-# ---- the daemon under test (mirrors lib.sh for Python tests) ----------------
+# ---- the daemon under test (lib.sh's rtcb_config writes this config too) ----
 
 SIP_PORT = 25060
 TLS_PORT = 25061
@@ -421,9 +422,17 @@ HTTP_PORT = 25580   # plain HTTP + WS
 
 
 def write_config(path, state_dir, domains=(), nonce_lifetime=300, tcp_idle_timeout=30,
-                 log_level="debug", extra="", web_root=None, allowed_origins=()):
+                 log_level="debug", extra="", web_root=None, allowed_origins=(), min_expires=1,
+                 invite_timeout=30, tls_port=TLS_PORT, https_port=HTTPS_PORT, http_port=HTTP_PORT,
+                 written_for="a test"):
+    """The test daemon's configuration file: SIP on SIP_PORT (UDP, TCP) and
+    tls_port of 127.0.0.1 and ::1, HTTP(S) on https_port and http_port;
+    domains a list or a text ("a, b"); extra is appended verbatim (more
+    sections)."""
+    if not isinstance(domains, str):
+        domains = ", ".join(domains)
     with open(path, "w") as f:
-        f.write("""; written by tests/integration/siplib.py
+        f.write("""; written by tests/integration/siplib.py for %s
 [general]
 log_level = %s
 syslog = no
@@ -439,7 +448,7 @@ max_message_size = 65535
 tcp_idle_timeout = %d
 
 [registrar]
-min_expires = 1
+min_expires = %d
 max_expires = 3600
 default_expires = 3600
 max_contacts = 10
@@ -452,19 +461,22 @@ https_port = %d
 http_port = %d
 %s%s
 [proxy]
-invite_timeout = 30
-%s""" % (log_level, state_dir, SIP_PORT, SIP_PORT, TLS_PORT, ", ".join(domains),
-         tcp_idle_timeout, nonce_lifetime, HTTPS_PORT, HTTP_PORT,
+invite_timeout = %d
+%s""" % (written_for, log_level, state_dir, SIP_PORT, SIP_PORT, tls_port, domains, tcp_idle_timeout,
+         min_expires, nonce_lifetime, https_port, http_port,
          "web_root = %s\n" % web_root if web_root else "",
-         "allowed_origins = %s\n" % ", ".join(allowed_origins) if allowed_origins else "", extra))
+         "allowed_origins = %s\n" % ", ".join(allowed_origins) if allowed_origins else "",
+         invite_timeout, extra))
 
 
 class Daemon:
     """Start build/rtcbridge on a temporary state directory, wait until it
     answers OPTIONS (10 s at most), stop it with SIGTERM (it must exit with
-    status 0 within 5 s). The log is printed when the test failed."""
+    status 0 within 5 s). The log is printed when the test failed.
+    web_files ({name: bytes}) makes a web root inside the temporary
+    directory; config goes to write_config()."""
 
-    def __init__(self, build, name, **config):
+    def __init__(self, build, name, web_files=None, **config):
         self.build = os.path.abspath(build)
         self.binary = os.path.join(self.build, "rtcbridge")
         self.ctl_binary = os.path.join(self.build, "rtcbridge-ctl")
@@ -476,6 +488,13 @@ class Daemon:
         os.makedirs(self.state)
         self.conf = os.path.join(self.tmp, "rtcbridge.conf")
         self.log_path = os.path.join(self.tmp, "rtcbridge.log")
+        if web_files is not None:
+            config["web_root"] = os.path.join(self.tmp, "web")
+            os.makedirs(config["web_root"])
+            for file, data in web_files.items():
+                with open(os.path.join(config["web_root"], file), "wb") as f:
+                    f.write(data)
+        config.setdefault("written_for", name)
         write_config(self.conf, self.state, **config)
         self.proc = None
 
@@ -543,7 +562,7 @@ class Daemon:
 
 
 class Checks:
-    """Counts checks; each prints one line. A test ends with finish()."""
+    """Counts checks; each prints one line. A test ends with summary()."""
 
     def __init__(self, name):
         self.name = name
@@ -569,6 +588,42 @@ class Checks:
         return not self.failed
 
 
+def build_dir():
+    """The build directory a test runs against: its first argument, else
+    $RTCBRIDGE_BUILD, else build/ at the top of the repository."""
+    if len(sys.argv) > 1:
+        return sys.argv[1]
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    return os.environ.get("RTCBRIDGE_BUILD", os.path.join(os.path.abspath(top), "build"))
+
+
+def run_test(checks, daemon, body, cleanup=()):
+    """The frame of a test against one daemon: start it, run body(); then it
+    must still run and stop on SIGTERM within 5 s with status 0. An exception
+    out of body (a step the test cannot go on from) is a failed check.
+    Whatever happened, each function in cleanup is called (sockets, files the
+    test made), the daemon is stopped and its temporary directory removed
+    (kept after a failure outside CI, or with KEEP_TMP=1). Returns the exit
+    status: 0 when every check passed."""
+    failed = True
+    try:
+        daemon.start()
+        body()
+        checks.check("daemon still running", daemon.running())
+        err = daemon.stop()
+        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
+    except (AssertionError, OSError, ValueError) as e:
+        checks.check("test ran to the end", False, "%s: %s" % (type(e).__name__, e))
+    finally:
+        failed = not checks.summary()
+        for f in cleanup:
+            f()
+        if daemon.running():
+            daemon.stop()
+        daemon.cleanup(failed)
+    return 1 if failed else 0
+
+
 def shared_dir(top):
     env = os.environ.get("RTCBRIDGE_SHARED")
     if env:
@@ -591,7 +646,27 @@ def main(argv):
     q.add_argument("--transport", default="udp", choices=["udp", "tcp", "tls"])
     q.add_argument("--wait", type=float, default=0.0,
                    help="keep trying for this many seconds (0: one try)")
+    c = sub.add_parser("config", help="write the test daemon's configuration file")
+    c.add_argument("path")
+    c.add_argument("--state-dir", required=True)
+    c.add_argument("--written-for", default="a test")
+    c.add_argument("--log-level", default="debug")
+    c.add_argument("--domains", default="")
+    c.add_argument("--nonce-lifetime", type=int, default=300)
+    c.add_argument("--tcp-idle-timeout", type=int, default=30)
+    c.add_argument("--min-expires", type=int, default=1)
+    c.add_argument("--invite-timeout", type=int, default=30)
+    c.add_argument("--tls-port", type=int, default=TLS_PORT)
+    c.add_argument("--https-port", type=int, default=HTTPS_PORT)
+    c.add_argument("--http-port", type=int, default=HTTP_PORT)
+    c.add_argument("--extra", default="", help="appended verbatim (more sections)")
     args = p.parse_args(argv)
+    if args.cmd == "config":
+        write_config(args.path, args.state_dir, domains=args.domains, nonce_lifetime=args.nonce_lifetime,
+                     tcp_idle_timeout=args.tcp_idle_timeout, log_level=args.log_level, extra=args.extra,
+                     min_expires=args.min_expires, invite_timeout=args.invite_timeout, tls_port=args.tls_port,
+                     https_port=args.https_port, http_port=args.http_port, written_for=args.written_for)
+        return 0
     if args.cmd == "ping":
         deadline = time.monotonic() + args.wait
         while True:

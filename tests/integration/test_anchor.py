@@ -121,10 +121,9 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from siplib import status_of  # noqa: E402
 from medialib import (BROWSER_FP, audio_port, browser_sdp, c_addrs, check_content_length,  # noqa: E402
-                      check_content_type, check_plain, check_webrtc, phone_sdp, rtp, sdp_text as text,
-                      send_and_receive)
+                      check_content_type, check_plain, check_webrtc, media_socket, phone_sdp, rtp,
+                      sdp_text as text, send_and_receive)
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 PORT_MIN, PORT_MAX = 25900, 25999
 RELAY_PORTS = (PORT_MIN, PORT_MAX)
@@ -613,12 +612,6 @@ def check_cdr(checks, what, daemon, caller, disposition, status, relayed, ended_
 
 
 # ---- RTP -------------------------------------------------------------------------
-
-def media_socket():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    return s
-
 
 # ---- scenarios (anchor = auto) -----------------------------------------------------
 
@@ -1340,60 +1333,56 @@ def ringing_past_timeout(checks, daemon, browser, phone, notes):
 
 # ---- the runs --------------------------------------------------------------------
 
-def start(build, checks, mode, users, timeout=None):
-    """A daemon in this anchor mode (and [media] timeout, when given) with
-    these users registered; (daemon, UAs)."""
-    daemon = siplib.Daemon(build, "anchor-" + mode + ("-timeout" if timeout is not None else ""),
-                           extra=extra(mode, timeout))
-    daemon.start()
-    if timeout is not None:
-        mode = "%s, timeout %d" % (mode, timeout)
-    uas = {}
+def register_users(checks, daemon, label, users, uas):
+    """Add these (user, kind) to the daemon and register a UA for each; the
+    UAs go into uas as they are made, so that whoever owns uas closes them
+    even when this fails half-way."""
     for user, kind in users:
         password = siplib.token(12)
         r = daemon.ctl("user", "add", user, password)
-        if not checks.check("[%s] rtcbridge-ctl user add %s" % (mode, user), r.returncode == 0,
+        if not checks.check("[%s] rtcbridge-ctl user add %s" % (label, user), r.returncode == 0,
                             r.stderr.strip()):
             raise AssertionError("cannot add users")
         ua = UA(kind, user, password)
         uas[user] = ua
         r = ua.register()
-        if not checks.check("[%s] %s registers over %s" % (mode, user, "WS" if kind == "browser" else "UDP"),
+        if not checks.check("[%s] %s registers over %s" % (label, user, "WS" if kind == "browser" else "UDP"),
                             r is not None and r.status == 200, status_of(r)):
             raise AssertionError("cannot register %s" % user)
-    return daemon, uas
 
 
 def run(build, checks, mode, body, timeout=None):
-    """Start a daemon (with this [media] timeout, when given), run
-    body(daemon, uas), stop it; True when it went well."""
+    """Start a daemon in this anchor mode (with this [media] timeout, when
+    given) with the browser and phones registered, run body(daemon, uas),
+    stop it; True when it went well. Whatever happened, the UAs are closed
+    and the daemon stopped before the next one starts."""
     failed = True
-    daemon = None
+    label = mode if timeout is None else "%s, timeout %d" % (mode, timeout)
+    daemon = siplib.Daemon(build, "anchor-" + mode + ("-timeout" if timeout is not None else ""),
+                           extra=extra(mode, timeout))
     uas = {}
     before = len(checks.failed)
     try:
         users = [("browser", "browser"), ("phone", "phone"), ("phone2", "phone")]
         if timeout is not None:
             users = users[:2]
-        daemon, uas = start(build, checks, mode, users, timeout)
-        if timeout is not None:
-            mode = "%s, timeout %d" % (mode, timeout)
+        daemon.start()
+        register_users(checks, daemon, label, users, uas)
         body(daemon, uas)
-        checks.check("[%s] daemon still running" % mode, daemon.running())
+        checks.check("[%s] daemon still running" % label, daemon.running())
         err = daemon.stop()
-        checks.check("[%s] clean shutdown on SIGTERM" % mode, err is None, err or "")
+        checks.check("[%s] clean shutdown on SIGTERM" % label, err is None, err or "")
         r = daemon.ctl("calls")
-        checks.check("[%s] `calls` after the stop fails naming control.sock" % mode,
+        checks.check("[%s] `calls` after the stop fails naming control.sock" % label,
                      r.returncode != 0 and "control.sock" in r.stderr, ctl_output(r))
         failed = len(checks.failed) > before
     except (AssertionError, OSError, ValueError) as e:
-        checks.check("[%s] ran to the end" % mode, False, str(e))
+        checks.check("[%s] ran to the end" % label, False, str(e))
     finally:
         for ua in uas.values():
             ua.close()
-        if daemon is not None:
-            daemon.stop()
-            daemon.cleanup(failed)
+        daemon.stop()
+        daemon.cleanup(failed)
     return not failed
 
 
@@ -1584,8 +1573,7 @@ def timeout_body(checks):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
+    build = siplib.build_dir()
     checks = siplib.Checks(NAME)
     t0 = time.monotonic()
     run(build, checks, "auto", auto_body(checks))

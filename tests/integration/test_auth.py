@@ -21,7 +21,6 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from siplib import status_of  # noqa: E402
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 
 
@@ -61,14 +60,11 @@ def challenge_of(resp, algorithm):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_auth")
-    daemon = siplib.Daemon(build, "auth")
-    failed = True
+    daemon = siplib.Daemon(siplib.build_dir(), "auth")
     conns = []
-    try:
-        daemon.start()
+
+    def steps():
         pw = siplib.token(12)
         r = daemon.ctl("user", "add", "alice", pw)
         if not checks.check("rtcbridge-ctl user add alice", r.returncode == 0, r.stderr.strip()):
@@ -162,20 +158,11 @@ def main():
             checks.check("OPTIONS to [::1]:%d over %s: 200" % (siplib.SIP_PORT, transport),
                          resp is not None and resp.status == 200, status_of(resp))
 
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError) as e:
-        print("[test_auth] FAIL: %s" % e)
-        checks.summary()
-    finally:
+    def close():
         for c in conns:
             c.close()
-        if daemon.running():
-            daemon.stop()
-        daemon.cleanup(failed)
-    return 1 if failed else 0
+
+    return siplib.run_test(checks, daemon, steps, cleanup=[close])
 
 
 if __name__ == "__main__":

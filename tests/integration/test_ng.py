@@ -15,32 +15,23 @@ All on 127.0.0.1, every wait bounded.
 """
 import os
 import re
-import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import media_of, send_and_receive  # noqa: E402
+from medialib import media_of, media_socket, send_and_receive  # noqa: E402
 from nglib import HOST, PORT_MAX, PORT_MIN, Ng, config_extra, phone_sdp  # noqa: E402
-
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_ng")
-    daemon = siplib.Daemon(build, "ng", extra=config_extra())
-    failed = True
     ng = Ng()
-    phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        phone_a.bind((HOST, 0))
-        phone_b.bind((HOST, 0))
-        daemon.start()
+    phone_a, phone_b = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ng", extra=config_extra())
+
+    def steps():
         call_id = "ng-test-%d@%s" % (os.getpid(), HOST)
 
         _, _, r = ng.request({"command": "ping"})
@@ -141,21 +132,7 @@ def main():
         _, _, r = ng.request({"command": "ping"})
         checks.check("daemon alive after garbage (ping -> pong)", r == {"result": "pong"}, repr(r))
 
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError, ValueError) as e:
-        print("[test_ng] FAIL: %s" % e)
-        checks.summary()
-    finally:
-        ng.close()
-        phone_a.close()
-        phone_b.close()
-        if daemon.running():
-            daemon.stop()
-        daemon.cleanup(failed)
-    return 1 if failed else 0
+    return siplib.run_test(checks, daemon, steps, cleanup=(ng.close, phone_a.close, phone_b.close))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ sends delete (nglib.py's daemon settings, ng client and phone, with
 All on 127.0.0.1, every wait bounded.
 """
 import os
-import socket
 import sys
 import time
 
@@ -20,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import media_of, rtp  # noqa: E402
+from medialib import media_of, media_socket, rtp  # noqa: E402
 from nglib import HOST, Ng, config_extra, phone_sdp  # noqa: E402
 
 TIMEOUT = 2
@@ -45,18 +44,12 @@ def query(ng, call_id):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(os.path.dirname(os.path.dirname(HERE)), "build"))
     checks = siplib.Checks("test_ng_timeout")
-    daemon = siplib.Daemon(build, "ng-timeout", extra=config_extra(timeout=TIMEOUT))
-    failed = True
     ng = Ng()
-    phone_a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone_b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        phone_a.bind((HOST, 0))
-        phone_b.bind((HOST, 0))
-        daemon.start()
+    phone_a, phone_b = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ng-timeout", extra=config_extra(timeout=TIMEOUT))
+
+    def steps():
 
         silent = "ng-silent-%d@%s" % (os.getpid(), HOST)
         if set_up(ng, checks, silent, phone_a, phone_b) is None:
@@ -93,21 +86,7 @@ def main():
         _, _, r = ng.request({"command": "delete", "call-id": talking, "from-tag": "tag-a"})
         checks.check("delete -> ok", r is not None and r.get("result") == "ok", repr(r))
 
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError, ValueError) as e:
-        print("[test_ng_timeout] FAIL: %s" % e)
-        checks.summary()
-    finally:
-        ng.close()
-        phone_a.close()
-        phone_b.close()
-        if daemon.running():
-            daemon.stop()
-        daemon.cleanup(failed)
-    return 1 if failed else 0
+    return siplib.run_test(checks, daemon, steps, cleanup=(ng.close, phone_a.close, phone_b.close))
 
 
 if __name__ == "__main__":

@@ -48,11 +48,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
-from medialib import (BROWSER_UFRAG, audio_port, browser_sdp, check_plain, check_webrtc,  # noqa: E402
+from medialib import (BROWSER_UFRAG, audio_port, browser_sdp, check_plain, check_webrtc, media_socket,  # noqa: E402
                       send_and_receive)
 from nglib import HOST, RELAY_PORTS, Ng, config_extra, phone_sdp  # noqa: E402
-
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 MAGIC = 0x2112A442
 
@@ -254,36 +252,17 @@ def sdes_phone_offers(checks, ng, sdes_phone, phone):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_ng_webrtc")
-    daemon = siplib.Daemon(build, "ngw", extra=config_extra())
-    failed = True
     ng = Ng()
-    browser = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        browser.bind((HOST, 0))
-        phone.bind((HOST, 0))
-        daemon.start()
+    browser, phone = media_socket(), media_socket()
+    daemon = siplib.Daemon(siplib.build_dir(), "ngw", extra=config_extra())
+
+    def steps():
         browser_offers(checks, ng, browser, phone)
         phone_offers(checks, ng, browser, phone)
         sdes_phone_offers(checks, ng, browser, phone)
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("rtcbridge stops on SIGTERM within 5 s with status 0", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError, ValueError) as e:
-        print("[test_ng_webrtc] FAIL: %s" % e)
-        checks.summary()
-    finally:
-        ng.close()
-        browser.close()
-        phone.close()
-        if daemon.running():
-            daemon.stop()
-        daemon.cleanup(failed)
-    return 1 if failed else 0
+
+    return siplib.run_test(checks, daemon, steps, cleanup=(ng.close, browser.close, phone.close))
 
 
 if __name__ == "__main__":

@@ -236,8 +236,7 @@ def run_one(checks, daemon, path, kind, name, transport, host):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
+    build = siplib.build_dir()
     testdata = os.path.join(siplib.shared_dir(TOP), "testdata")
     sets = [("rfc4475", "valid"), ("rfc4475", "invalid"), ("rfc4475", "unclassified"),
             ("rfc5118", "valid"), ("rfc5118", "invalid")]

@@ -17,11 +17,9 @@ the same port, against a real rtcbridge, with a small stdlib client.
     to that user gets 480 within a second, not after a timeout.
 """
 import os
-import shutil
 import socket
 import ssl
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,7 +28,6 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import siplib  # noqa: E402
 from siplib import status_of  # noqa: E402
 
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 HOST = "127.0.0.1"
 INDEX = b"<!doctype html><title>phone</title><p>test page</p>\n"
 
@@ -134,18 +131,12 @@ def answer_message(user, timeout=3.0):
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
-        "RTCBRIDGE_BUILD", os.path.join(TOP, "build"))
     checks = siplib.Checks("test_ws")
-    web_root = tempfile.mkdtemp(prefix="rtcbridge-web.")
-    with open(os.path.join(web_root, "index.html"), "wb") as f:
-        f.write(INDEX)
-    daemon = siplib.Daemon(build, "ws", web_root=web_root,
+    daemon = siplib.Daemon(siplib.build_dir(), "ws", web_files={"index.html": INDEX},
                            allowed_origins=("https://phone.example.org",))
-    failed = True
     users = []
-    try:
-        daemon.start()
+
+    def steps():
         pw = {u: siplib.token(12) for u in ("alice", "bob", "carol")}
         for u, p in pw.items():
             r = daemon.ctl("user", "add", u, p)
@@ -197,7 +188,7 @@ def main():
         # ---- register, OPTIONS, MESSAGE ----------------------------------------
         alice = WsUser("wss", https, "alice", pw["alice"], origin="https://%s:%d" % (HOST, https))
         bob = WsUser("ws", http, "bob", pw["bob"])
-        users += [alice, bob]
+        users.extend([alice, bob])
         wrong = WsUser("wss", https, "carol", "not-the-password")
         users.append(wrong)
         r = wrong.register()
@@ -333,21 +324,11 @@ def main():
         checks.check("MESSAGE to bob now: 480 at once (%.2f s)" % took,
                      r is not None and r.status == 480 and took < 1.5, status_of(r))
 
-        checks.check("daemon still running", daemon.running())
-        err = daemon.stop()
-        checks.check("clean shutdown on SIGTERM", err is None, err or "")
-        failed = not checks.summary()
-    except (AssertionError, OSError) as e:
-        checks.check("test ran to the end", False, str(e))
-        checks.summary()
-        failed = True
-    finally:
+    def close():
         for u in users:
             u.conn.close()
-        daemon.stop()
-        daemon.cleanup(failed)
-        shutil.rmtree(web_root, ignore_errors=True)
-    return 1 if failed else 0
+
+    return siplib.run_test(checks, daemon, steps, cleanup=[close])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 #include "ng/bencode.h"
 #include "ng/ng.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -76,19 +77,6 @@ static void set_datagram(struct env *e, const char *text)
 	e->datagram_len = strlen(text);
 	assert_true(e->datagram_len < sizeof(e->datagram));
 	memcpy(e->datagram, text, e->datagram_len);
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	assert_true(slice_is_set(s));
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
-}
-
-static void assert_inside(struct slice s, const char *buf, size_t len)
-{
-	if (slice_is_set(s))
-		assert_true(s.p >= buf && s.p + s.len <= buf + len);
 }
 
 /* ------------------------------------------------------------- decoding */

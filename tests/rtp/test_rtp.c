@@ -10,6 +10,7 @@
 #include "rtp/rtp.h"
 #include "rtp/stats.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -36,12 +37,6 @@ struct env {
 };
 
 static const struct leak_fixture env_fixture = { sizeof(struct env), NULL, NULL };
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
-}
 
 static int collect(const struct rtcp_packet *pkt, void *arg)
 {

@@ -9,6 +9,7 @@
  */
 #include "sdp/sdp.h"
 #include "leakcheck.h"
+#include "slice_assert.h"
 #include "testdata.h"
 
 #include <errno.h>
@@ -57,14 +58,6 @@ static void assert_parses(struct env *e, const char *text)
 {
 	if (parse(e, text) != 0)
 		fail_msg("refused at line %u: %s", e->err.line, e->err.reason);
-}
-
-static void assert_slice(struct slice s, const char *expected)
-{
-	if (!slice_is_set(s))
-		fail_msg("unset, expected \"%s\"", expected);
-	if (!slice_eq_cstr(s, expected))
-		fail_msg("got \"%.*s\", expected \"%s\"", SLICE_FMT(s), expected);
 }
 
 struct bounds {
