@@ -11,8 +11,10 @@ import os
 import re
 import sys
 
-LAYERS = ["core", "http", "sip", "sdp", "rtp", "ice", "srtp", "dtls", "media", "session",
-          "ng", "store", "service", "registrar", "proxy", "app"]
+# codec/, presence/ and pbx/ do not exist yet: their places are kept for
+# the media coder, presence and PBX issues (ARCHITECTURE.md).
+LAYERS = ["core", "http", "sip", "sdp", "rtp", "ice", "srtp", "dtls", "codec", "media", "session",
+          "ng", "store", "service", "registrar", "presence", "proxy", "pbx", "app"]
 
 
 def main():
@@ -43,7 +45,7 @@ def main():
     if bad:
         print("check-layers: %d include(s) against the layering" % len(bad))
         return 1
-    print("check-layers: %d files in %d layers, no include from a layer above" % (files, len(LAYERS)))
+    print("check-layers: %d files, no include from a layer above" % files)
     return 0
 
 

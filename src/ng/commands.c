@@ -4,8 +4,6 @@
  */
 #include "ng/commands.h"
 
-#include "core/log.h"
-#include "sdp/sdp.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -25,51 +23,35 @@ static bool received_from(const struct ng_request *req, struct netaddr *out)
 	return host && netaddr_set(out, host->str, 9) == 0;
 }
 
-void ng_command_offer_answer(struct session_table *table, struct sdp_session *sdp,
-			     const struct ng_message *msg, const struct ng_request *req,
-			     bool offer, struct mbuf *out)
+void ng_command_offer_answer(struct session_table *table, const struct ng_message *msg,
+			     const struct ng_request *req, bool offer, struct mbuf *out)
 {
 	struct session_request sreq = {
 		.call_id = req->call_id,
 		.tag = offer ? req->from_tag : req->to_tag,
 		.output = req->output,
 	};
+	const char *reason = !given(req->call_id) ? "No call-id in message"
+			     : !given(sreq.tag)   ? (offer ? "No from-tag in message"
+							   : "No to-tag in message")
+			     : !given(req->sdp)   ? "No SDP body in message"
+						  : NULL;
 	struct netaddr toward;
-	struct sdp_error perr;
-	const char *reason;
 	struct mbuf text;
-	int err;
 
-	const char *missing = !given(req->call_id) ? "No call-id in message"
-			      : !given(sreq.tag)   ? (offer ? "No from-tag in message"
-							    : "No to-tag in message")
-			      : !given(req->sdp)   ? "No SDP body in message"
-						   : NULL;
-
-	if (!missing && !offer && !session_exists(table, req->call_id))
-		missing = "Unknown call-id";
-	if (missing) {
-		ng_reply_error(out, msg->cookie, missing);
-		return;
-	}
-	if (sdp_parse(req->sdp.p, req->sdp.len, sdp, &perr)) {
-		log_info("media: call %.*s: SDP refused: %s (line %u)", SLICE_FMT(req->call_id),
-			 perr.reason, perr.line);
-		ng_reply_error(out, msg->cookie, "Failed to parse SDP");
+	/* rtpengine's order: an answer for an unknown call says so before
+	 * its SDP is looked at */
+	if (!reason && !offer && !session_exists(table, req->call_id))
+		reason = "Unknown call-id";
+	if (reason) {
+		ng_reply_error(out, msg->cookie, reason);
 		return;
 	}
 	if (received_from(req, &toward))
 		sreq.toward = &toward;
-	err = offer ? session_offer(table, &sreq, sdp, &reason)
-		    : session_answer(table, &sreq, sdp, &reason);
-	if (err) {
-		ng_reply_error(out, msg->cookie, reason);
-		return;
-	}
 	mbuf_init(&text);
-	sdp_print(&text, sdp);
-	if (mbuf_failed(&text)) {
-		ng_reply_error(out, msg->cookie, "Out of memory");
+	if (session_sdp_text(table, &sreq, offer, req->sdp, &text, &reason)) {
+		ng_reply_error(out, msg->cookie, reason);
 	} else {
 		ng_reply_ok_begin(out, msg->cookie);
 		bencode_put_str(out, "sdp");

@@ -20,14 +20,11 @@
 #include "core/mbuf.h"
 #include "ng/ng.h"
 
-struct sdp_session;
 struct session_table;
 
-/* Offer (offer true) or answer. sdp: scratch for the parsed SDP, one
- * request at a time. */
-void ng_command_offer_answer(struct session_table *table, struct sdp_session *sdp,
-			     const struct ng_message *msg, const struct ng_request *req,
-			     bool offer, struct mbuf *out);
+/* Offer (offer true) or answer. */
+void ng_command_offer_answer(struct session_table *table, const struct ng_message *msg,
+			     const struct ng_request *req, bool offer, struct mbuf *out);
 
 void ng_command_delete(struct session_table *table, const struct ng_message *msg,
 		       const struct ng_request *req, struct mbuf *out);

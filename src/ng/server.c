@@ -15,7 +15,6 @@
 #include "ng/ng.h"
 #include "ng/cache.h"
 #include "ng/commands.h"
-#include "sdp/sdp.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -32,7 +31,6 @@ struct ng_server {
 	struct loop_fd reg;
 	int fd;
 	struct session_table *calls; /* ng has a call table of its own */
-	struct sdp_session *sdp; /* scratch, one request at a time (330 kB) */
 	struct ng_cache cache;
 	struct mbuf reply;
 	struct bencode_node nodes[NG_MAX_NODES];
@@ -62,8 +60,7 @@ static void run_command(struct ng_server *srv, const struct ng_message *msg)
 		return;
 	}
 	if (msg->command == NG_OFFER || msg->command == NG_ANSWER)
-		ng_command_offer_answer(srv->calls, srv->sdp, msg, &req, msg->command == NG_OFFER,
-					&srv->reply);
+		ng_command_offer_answer(srv->calls, msg, &req, msg->command == NG_OFFER, &srv->reply);
 	else if (msg->command == NG_DELETE)
 		ng_command_delete(srv->calls, msg, &req, &srv->reply);
 	else
@@ -156,11 +153,6 @@ int ng_server_create(struct ng_server **serverp, struct loop *loop, struct media
 		.advertised = s->advertised,
 		.bind = s->bind,
 	};
-	srv->sdp = malloc(sizeof(*srv->sdp));
-	if (!srv->sdp) {
-		err = ENOMEM;
-		goto out;
-	}
 	if ((err = session_table_create(&srv->calls, &ss)))
 		goto out;
 	srv->fd = socket(netaddr_family(&s->listen), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -194,7 +186,6 @@ void ng_server_destroy(struct ng_server *srv)
 		close(srv->fd);
 	}
 	session_table_destroy(srv->calls);
-	free(srv->sdp);
 	ng_cache_free(&srv->cache);
 	mbuf_free(&srv->reply);
 	free(srv);

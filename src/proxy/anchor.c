@@ -5,13 +5,10 @@
  * message with SDP becomes an offer or answer of the call model (call-id,
  * the sender's tag, the parsed SDP, the profile for the recipient), and
  * the rewritten SDP comes back. The table owns the calls and their engine
- * endpoints; the anchor owns the table and one parsed SDP (scratch).
+ * endpoints; the anchor owns the table.
  */
 #include "proxy/anchor.h"
 
-#include "core/log.h"
-#include "core/mem.h"
-#include "sdp/sdp.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -21,7 +18,6 @@
 struct anchor {
 	enum anchor_mode mode;
 	struct session_table *calls;
-	struct sdp_session *sdp; /* scratch, one message at a time (330 kB) */
 };
 
 int anchor_mode_parse(const char *text, enum anchor_mode *mode)
@@ -56,10 +52,7 @@ int anchor_create(struct anchor **anchorp, struct media_engine *engine, struct l
 	};
 
 	anchor->mode = settings->mode;
-	anchor->sdp = malloc(sizeof(*anchor->sdp));
-	err = anchor->sdp ? session_table_create(&anchor->calls, &ss) : ENOMEM;
-	if (err) {
-		free(anchor->sdp);
+	if ((err = session_table_create(&anchor->calls, &ss))) {
 		free(anchor);
 		return err;
 	}
@@ -72,7 +65,6 @@ void anchor_destroy(struct anchor *anchor)
 	if (!anchor)
 		return;
 	session_table_destroy(anchor->calls);
-	free(anchor->sdp);
 	free(anchor);
 }
 
@@ -120,9 +112,6 @@ int anchor_rewrite(struct anchor *anchor, const struct sip_msg *msg, bool offer,
 		.toward = to_addr,
 		.output.keep_leg_profiles = true,
 	};
-	struct sdp_error perr;
-	int err;
-
 	if (!offer) {
 		/* the kind the recipient offered */
 	} else if (is_browser(to)) {
@@ -132,22 +121,7 @@ int anchor_rewrite(struct anchor *anchor, const struct sip_msg *msg, bool offer,
 		if (sender_is_webrtc(msg))
 			req.output.rtcp_mux = SESSION_RTCP_MUX_DEMUX;
 	}
-	if (sdp_parse(msg->body.p, msg->body.len, anchor->sdp, &perr)) {
-		log_info("media: call %.*s: SDP refused: %s (line %u)", SLICE_FMT(msg->call_id),
-			 perr.reason, perr.line);
-		*reason = "Failed to parse SDP";
-		return EBADMSG;
-	}
-	err = offer ? session_offer(anchor->calls, &req, anchor->sdp, reason)
-		    : session_answer(anchor->calls, &req, anchor->sdp, reason);
-	if (err)
-		return err;
-	sdp_print(body, anchor->sdp);
-	if (mbuf_failed(body)) {
-		*reason = "Out of memory";
-		return ENOMEM;
-	}
-	return 0;
+	return session_sdp_text(anchor->calls, &req, offer, msg->body, body, reason);
 }
 
 int anchor_stats(struct anchor *anchor, struct slice call_id, struct session_stats *stats)

@@ -59,6 +59,7 @@ struct session_table {
 	struct loop_timer sweep;
 	struct hash by_id;
 	struct route_cache routes;
+	struct sdp_session *sdp; /* session_sdp_text()'s, one request at a time (330 kB) */
 	/* scratch for the SDP being rewritten: its advertised host, what it
 	 * says for each m= line, its a=group:BUNDLE value */
 	char host[NETADDR_STRLEN];
@@ -174,7 +175,9 @@ int session_table_create(struct session_table **tablep, const struct session_set
 	if (!table)
 		return ENOMEM;
 	table->settings = *settings;
-	if (hash_init(&table->by_id, 64)) {
+	table->sdp = malloc(sizeof(*table->sdp));
+	if (!table->sdp || hash_init(&table->by_id, 64)) {
+		free(table->sdp);
 		free(table);
 		return ENOMEM;
 	}
@@ -200,6 +203,7 @@ void session_table_destroy(struct session_table *table)
 		LIST_FOREACH_SAFE(&table->by_id.buckets[b], it, tmp)
 			mem_deref(LIST_ENTRY(it, struct session_call, link.link));
 	hash_free(&table->by_id);
+	free(table->sdp);
 	free(table);
 }
 
@@ -470,6 +474,30 @@ int session_answer(struct session_table *table, const struct session_request *re
 	if ((err = handle_sdp(table, call, from, false, req, sdp, reason)))
 		return err;
 	log_info("media: call %s: answer from %s", call->call_id, call->tag[from]);
+	return 0;
+}
+
+int session_sdp_text(struct session_table *table, const struct session_request *req, bool offer,
+		     struct slice text, struct mbuf *out, const char **reason)
+{
+	struct sdp_error perr;
+	int err;
+
+	if (sdp_parse(text.p, text.len, table->sdp, &perr)) {
+		log_info("media: call %.*s: SDP refused: %s (line %u)", SLICE_FMT(req->call_id),
+			 perr.reason, perr.line);
+		*reason = "Failed to parse SDP";
+		return EBADMSG;
+	}
+	err = offer ? session_offer(table, req, table->sdp, reason)
+		    : session_answer(table, req, table->sdp, reason);
+	if (err)
+		return err;
+	sdp_print(out, table->sdp);
+	if (mbuf_failed(out)) {
+		*reason = "Out of memory";
+		return ENOMEM;
+	}
 	return 0;
 }
 

@@ -56,6 +56,7 @@
 #ifndef RTCB_SESSION_SESSION_H
 #define RTCB_SESSION_SESSION_H
 
+#include "core/mbuf.h"
 #include "core/netaddr.h"
 #include "core/slice.h"
 #include "media/engine.h"
@@ -158,6 +159,15 @@ int session_offer(struct session_table *table, const struct session_request *req
 		  struct sdp_session *sdp, const char **reason);
 int session_answer(struct session_table *table, const struct session_request *req,
 		   struct sdp_session *sdp, const char **reason);
+
+/*
+ * The same for SDP as text (a SIP body, an ng request's "sdp"): parsed
+ * into the table's own struct sdp_session, rewritten, printed onto out.
+ * One more error: EBADMSG "Failed to parse SDP" (the parser's reason
+ * logged) for text that does not parse.
+ */
+int session_sdp_text(struct session_table *table, const struct session_request *req, bool offer,
+		     struct slice text, struct mbuf *out, const char **reason);
 
 /* Is there a call with this Call-ID? */
 bool session_exists(struct session_table *table, struct slice call_id);

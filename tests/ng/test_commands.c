@@ -44,7 +44,6 @@
 struct env {
 	struct media_engine *engine;
 	struct session_table *calls;
-	struct sdp_session *sdp_scratch;
 	int browser, phone; /* sockets */
 	uint16_t browser_port, phone_port;
 	struct mbuf reply;
@@ -68,8 +67,7 @@ static int env_init(void *state)
 	if (media_engine_create(&e->engine, &s) || media_engine_start(e->engine))
 		return -1;
 	ss.engine = e->engine;
-	e->sdp_scratch = malloc(sizeof(*e->sdp_scratch));
-	if (!e->sdp_scratch || session_table_create(&e->calls, &ss))
+	if (session_table_create(&e->calls, &ss))
 		return -1;
 	int *fds[2] = { &e->browser, &e->phone };
 	uint16_t *ports[2] = { &e->browser_port, &e->phone_port };
@@ -91,7 +89,6 @@ static void env_fini(void *state)
 	struct env *e = state;
 
 	session_table_destroy(e->calls);
-	free(e->sdp_scratch);
 	media_engine_destroy(e->engine);
 	close(e->browser);
 	close(e->phone);
@@ -164,8 +161,7 @@ static void command(struct env *e, const char *name, ...)
 	assert_int_equal(ng_parse((const char *)in.data, in.len, nodes, NG_MAX_NODES, &msg, &err), 0);
 	assert_int_equal(ng_request_parse(&msg, &req, &reason), 0);
 	mbuf_reset(&e->reply);
-	ng_command_offer_answer(e->calls, e->sdp_scratch, &msg, &req, !strcmp(name, "offer"),
-				&e->reply);
+	ng_command_offer_answer(e->calls, &msg, &req, !strcmp(name, "offer"), &e->reply);
 	mbuf_free(&in);
 
 	const char *body = memchr(e->reply.data, ' ', e->reply.len);
