@@ -17,7 +17,12 @@
 # arrives); B echoes each packet back to where it came from; every packet
 # must reach B unchanged, from the relay port B was offered, and come back
 # to A unchanged; an ng query while the call is up counts the 40 packets.
-# The 5 calls overlap (SIPp -r 10 -l 5, 1.5 s each). Kamailio logs no error.
+# The caller hangs up only after that query: the stand-in then sends it a
+# SIP INFO (same Call-ID) that its scenario waits for, so the query never
+# races the BYE however slowly the <exec> and the stand-in run on a busy
+# machine (a fixed pause before the BYE lost that race under load: the
+# query came after rtpengine_delete and got "Unknown call-id"). The 5
+# calls overlap (SIPp -r 10 -l 5, each at least 1 s). Kamailio logs no error.
 #
 # The SIPp scenarios, the Kamailio config and the RTP stand-in are written
 # into the test's temp dir ($T). Ports: 25224 (ng), 25600-25699 (relay),
@@ -224,13 +229,17 @@ log "kamailio pid $KAM_BG listens on $SIP_HOST:$KAM_PORT"
 cat >"$T/rtp_phones.py" <<'EOF'
 """rtp_phones.py - RTP stand-ins for both phones of every call.
 
-  serve A_PORT B_PORT CTL_PORT COUNT OUT_JSON SECS LIB_DIR NG_PORT
+  serve A_PORT B_PORT CTL_PORT COUNT OUT_JSON SECS LIB_DIR NG_PORT UAC_PORT
       A: on "send CALLNUM RELAYPORT CALLID" (CTL) sends COUNT RTP packets
          (SSRC = CALLNUM) to 127.0.0.1:RELAYPORT and counts what comes back;
-         0.3 s later asks rtcbridge (ng query, nglib.py's client in
-         LIB_DIR) what it counted for CALLID;
+         once all COUNT are back (or 3 s after sending) asks rtcbridge
+         what it counted for CALLID (ng query, nglib.py's client in
+         LIB_DIR), then tells the SIPp caller on 127.0.0.1:UAC_PORT it may
+         hang up: a SIP INFO with that Call-ID, which its scenario waits
+         for before the BYE;
       B: echoes every packet to its source, noting the source port.
-      Ends on "quit" (CTL) or after SECS; writes OUT_JSON.
+      Ends on "quit" (CTL) or after SECS; writes OUT_JSON, with the wall
+      clock time (as in rtcbridge's log) of each step of each call.
   trigger CTL_PORT CALLNUM RELAYPORT CALLID   (run by SIPp's <exec>)
 """
 import json
@@ -241,15 +250,34 @@ import sys
 import time
 
 HOST = "127.0.0.1"
+ECHO_WAIT = 3.0  # s after sending: query even though not every packet came back
 
 
-def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
+def stamp():
+    """Wall clock time as rtcbridge logs it (HH:MM:SS.mmm, local time)."""
+    t = time.time()
+    return time.strftime("%H:%M:%S", time.localtime(t)) + ".%03d" % (int(t * 1000) % 1000)
+
+
+def info(call_id, callnum, ctl_port, uac_port):
+    """The INFO that lets the SIPp caller hang up (matched by Call-ID)."""
+    return ("INFO sip:uac@{h}:{u} SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP {h}:{c};branch=z9hG4bK-media-done-{n}\r\n"
+            "Max-Forwards: 70\r\n"
+            "From: <sip:media@{h}>;tag=media{n}\r\n"
+            "To: <sip:uac@{h}>\r\n"
+            "Call-ID: {cid}\r\n"
+            "CSeq: 1 INFO\r\n"
+            "Content-Length: 0\r\n\r\n").format(h=HOST, u=uac_port, c=ctl_port, n=callnum, cid=call_id).encode()
+
+
+def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port, uac_port):
     sys.path.insert(0, lib_dir)
     sys.dont_write_bytecode = True
     from medialib import rtp
     from nglib import Ng
     ng = Ng(port=ng_port)
-    queries = []  # (when, record)
+    pending = []  # (monotonic deadline, record): sent, query not yet made
     socks = {}
     for name, port in (("a", a_port), ("b", b_port), ("ctl", ctl_port)):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -260,16 +288,25 @@ def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
     def rec(ssrc):
         return calls.setdefault(str(ssrc), {"call": ssrc, "call_id": "", "relay_a": 0, "sent": 0,
                                             "b_got": 0, "b_good": 0, "b_from": [], "a_got": 0, "a_good": 0,
-                                            "query": None})
+                                            "query": None, "query_raw": None, "at": {}})
+
+    def query_and_release(r):
+        r["at"]["query"] = stamp()
+        _, raw, q = ng.request({"command": "query", "call-id": r["call_id"]})
+        r["at"]["reply"] = stamp()
+        r["query"] = q
+        r["query_raw"] = raw.decode("latin-1") if raw is not None else None
+        socks["ctl"].sendto(info(r["call_id"], r["call"], ctl_port, uac_port), (HOST, uac_port))
+        r["at"]["info"] = stamp()
 
     deadline = time.monotonic() + secs
     done = False
     while not done and time.monotonic() < deadline:
         ready, _, _ = select.select(list(socks.values()), [], [], 0.05)
-        while queries and queries[0][0] <= time.monotonic():
-            r = queries.pop(0)[1]
-            _, _, q = ng.request({"command": "query", "call-id": r["call_id"]})
-            r["query"] = q
+        for item in list(pending):
+            if item[1]["a_got"] >= count or item[0] <= time.monotonic():
+                pending.remove(item)
+                query_and_release(item[1])
         for s in ready:
             data, src = s.recvfrom(4096)
             if s is socks["ctl"]:
@@ -280,11 +317,12 @@ def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
                     ssrc, relay = int(words[1]), int(words[2])
                     r = rec(ssrc)
                     r["call_id"], r["relay_a"] = words[3], relay
+                    r["at"]["trigger"] = stamp()
                     for seq in range(count):
                         socks["a"].sendto(rtp(seq, ssrc, 7), (HOST, relay))
                         r["sent"] += 1
                         time.sleep(0.002)
-                    queries.append((time.monotonic() + 0.3, r))
+                    pending.append((time.monotonic() + ECHO_WAIT, r))
                 continue
             if len(data) < 12:
                 continue
@@ -307,7 +345,7 @@ def serve(a_port, b_port, ctl_port, count, out, secs, lib_dir, ng_port):
 def main():
     if sys.argv[1] == "serve":
         a, b, ctl, count = (int(x) for x in sys.argv[2:6])
-        serve(a, b, ctl, count, sys.argv[6], float(sys.argv[7]), sys.argv[8], int(sys.argv[9]))
+        serve(a, b, ctl, count, sys.argv[6], float(sys.argv[7]), sys.argv[8], int(sys.argv[9]), int(sys.argv[10]))
     elif sys.argv[1] == "trigger":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(("send %s %s %s" % tuple(sys.argv[3:6])).encode(), (HOST, int(sys.argv[2])))
@@ -317,7 +355,7 @@ main()
 EOF
 
 bg_start rtp-phones "$T/rtp_phones.out" python3 "$T/rtp_phones.py" serve \
-	"$PHONE_A" "$PHONE_B" "$PHONES_CTL" "$RTP_PER_CALL" "$T/media.json" 40 "$LIB_DIR" "$NG_PORT"
+	"$PHONE_A" "$PHONE_B" "$PHONES_CTL" "$RTP_PER_CALL" "$T/media.json" 120 "$LIB_DIR" "$NG_PORT" "$UAC_PORT"
 PHONES_BG=$BG_PID
 wait_port udp "$PHONES_CTL" 5 || fail "the RTP stand-ins did not start"
 
@@ -392,7 +430,10 @@ cat >"$T/uac_media.xml" <<EOF
 <?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <!-- Caller through Kamailio: INVITE with SDP naming the A stand-in, 1xx, 200
-     (its relay port goes to the stand-in, which sends RTP), ACK, 1.5 s, BYE, 200. -->
+     (its relay port goes to the stand-in, which sends RTP), ACK, the
+     stand-in's INFO once its RTP is back and its ng query done (at most
+     20 s: then on without it, the media check says why), 1 s, BYE, 200.
+     The BYE's To is the 200's (kept in \$to), not the INFO's. -->
 <scenario name="uac_media">
   <send retrans="500">
     <![CDATA[
@@ -425,6 +466,7 @@ cat >"$T/uac_media.xml" <<EOF
   <recv response="200" rrs="true" rtd="true">
     <action>
       <ereg regexp="m=audio ([0-9]+) " search_in="body" check_it="true" assign_to="m,relay"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="to"/>
       <exec command="python3 $T/rtp_phones.py trigger $PHONES_CTL [call_number] [\$relay] [call_id]"/>
     </action>
   </recv>
@@ -444,7 +486,9 @@ cat >"$T/uac_media.xml" <<EOF
 
     ]]>
   </send>
-  <pause milliseconds="1500"/>
+  <recv request="INFO" timeout="20000" ontimeout="bye"/>
+  <label id="bye"/>
+  <pause milliseconds="1000"/>
   <send retrans="500">
     <![CDATA[
 
@@ -453,7 +497,7 @@ cat >"$T/uac_media.xml" <<EOF
       [routes]
       Max-Forwards: 70
       From: <sip:uac@$SIP_HOST>;tag=[pid]uac[call_number]
-      [last_To:]
+      To:[\$to]
       Call-ID: [call_id]
       CSeq: 2 BYE
       Contact: <sip:uac@[local_ip]:[local_port];transport=[transport]>
@@ -595,10 +639,13 @@ bg_wait "$PHONES_BG" 5 || log "the RTP stand-ins did not end cleanly"
 
 media_ok() {
 	[ -s "$T/media.json" ] || { log "no $T/media.json"; cat "$T/rtp_phones.out"; return 1; }
-	python3 - "$T/media.json" "$T/uas.messages.log" "$CALLS" "$RTP_PER_CALL" "$RELAY_MIN" "$RELAY_MAX" <<'EOF'
+	# shellcheck disable=SC2086 # one argument per Call-ID
+	python3 - "$T/media.json" "$T/uas.messages.log" "$RTCB_LOG" "$CALLS" "$RTP_PER_CALL" "$RELAY_MIN" "$RELAY_MAX" \
+		$CALL_IDS <<'EOF'
 import json, re, sys
 calls = json.load(open(sys.argv[1]))
-n, count, lo, hi = (int(x) for x in sys.argv[3:7])
+n, count, lo, hi = (int(x) for x in sys.argv[4:8])
+sip_ids = sys.argv[8:]
 # relay port each INVITE offered to B, by Call-ID
 offered = {}
 text = open(sys.argv[2], encoding="latin-1").read()
@@ -609,6 +656,30 @@ for part in re.split(r"^-{20,}.*$", text, flags=re.M):
     port = re.search(r"^m=audio (\d+) ", part, re.M)
     if cid and port:
         offered[cid.group(1)] = int(port.group(1))
+# what rtcbridge logged of each call: [(time, what)] by Call-ID
+logged = {}
+for line in open(sys.argv[3], encoding="latin-1"):
+    m = re.match(r"(\S+) +\w+ +media: call (\S+): (.*)", line)
+    if m:
+        logged.setdefault(m.group(2), []).append((m.group(1), m.group(3).strip()))
+
+
+def explain(r):
+    """Why a call failed: the stand-in's steps, the raw ng reply, rtcbridge's log of the call."""
+    at = r.get("at", {})
+    print("    stand-in: trigger %s, query %s, reply %s, INFO to the caller %s"
+          % tuple(at.get(k, "never") for k in ("trigger", "query", "reply", "info")))
+    print("    raw ng reply: %r" % r.get("query_raw"))
+    mine = logged.get(r["call_id"], [])
+    if not mine:
+        print("    rtcbridge logged no call %r; it logged: %s" % (r["call_id"], ", ".join(sorted(logged)) or "none"))
+    for t, what in mine:
+        print("    rtcbridge %s: %s" % (t, what))
+    deleted = [t for t, what in mine if what.startswith("deleted") or what.startswith("no media")]
+    if deleted and at.get("query") and at["query"] >= deleted[0]:
+        print("    the query came after rtcbridge deleted the call")
+
+
 bad = 0
 for r in sorted(calls.values(), key=lambda r: r["call"]):
     b_port = offered.get(r["call_id"])
@@ -623,7 +694,13 @@ for r in sorted(calls.values(), key=lambda r: r["call"]):
           " (%d intact); mid-call ng query: %s, %s packets%s"
           % (r["call"], r["call_id"], r["sent"], r["relay_a"], r["b_got"], r["b_good"], r["b_from"], b_port,
              r["a_got"], r["a_good"], q.get("result"), total, "" if ok else "  <- FAIL"))
+    if not ok:
+        explain(r)
     bad += not ok
+seen = set(r["call_id"] for r in calls.values())
+for cid in sip_ids:
+    if cid not in seen:
+        print("  call %s: the stand-in never got its relay port (SIPp's <exec> trigger did not arrive)" % cid)
 if len(calls) != n:
     print("  media for %d calls, expected %d" % (len(calls), n))
     bad += 1
