@@ -23,7 +23,7 @@ SSL_CTX *tls_ctx_ssl(struct tls_ctx *ctx);
 /* "sha-256 AB:CD:..." fingerprint of the certificate (for SDP/logs). */
 const char *tls_ctx_fingerprint(struct tls_ctx *ctx);
 
-/* Certificates, shared with the DTLS media certificate (media/dtls/cert.c). */
+/* Certificates, shared with the DTLS media certificate (dtls/cert.c). */
 
 /* A self-signed X.509v3 certificate for key: subject and issuer CN=cn, a
  * random 128-bit serial, valid from back_s seconds ago for valid_days,

@@ -1,7 +1,7 @@
 /*
  * transport_internal.h - shared between transport.c (listeners, UDP),
- * conn.c (stream connections) and conn_ws.c (their HTTP and WebSocket
- * side). Not for use outside sip/transport* and sip/conn*.
+ * conn.c (stream connections) and conn_ws.c (their WebSocket side). Not
+ * for use outside sip/transport* and sip/conn*.
  */
 #ifndef RTCB_SIP_TRANSPORT_INTERNAL_H
 #define RTCB_SIP_TRANSPORT_INTERNAL_H
